@@ -1,0 +1,51 @@
+"""One typed configuration object for the whole pipeline, with defaults that run."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing_dir: Path = Path("data/landing")
+    warehouse_path: Path = Path("data/warehouse.duckdb")
+    published_path: Path = Path("data/golden.duckdb")
+    reports_dir: Path = Path("data/reports")
+    # A pair links when its match probability is at least this.
+    match_threshold: float = 0.9
+    # Pairs in [review_lower, review_upper) are queued for an analyst to decide.
+    review_lower: float = 0.5
+    review_upper: float = 0.95
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, overridden by KUNDENSTAMM_* environment variables, then by `overrides`."""
+        environ = dict(os.environ if environ is None else environ)
+        env_names = {
+            "landing_dir": "KUNDENSTAMM_LANDING_DIR",
+            "warehouse_path": "KUNDENSTAMM_WAREHOUSE",
+            "published_path": "KUNDENSTAMM_PUBLISHED",
+            "reports_dir": "KUNDENSTAMM_REPORTS_DIR",
+            "match_threshold": "KUNDENSTAMM_MATCH_THRESHOLD",
+            "review_lower": "KUNDENSTAMM_REVIEW_LOWER",
+            "review_upper": "KUNDENSTAMM_REVIEW_UPPER",
+        }
+        settings = cls()
+        values = {}
+        for field in fields(cls):
+            raw = environ.get(env_names[field.name])
+            if raw is not None and raw != "":
+                values[field.name] = _coerce(field.name, raw)
+        values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+        return replace(settings, **values)
+
+
+_PATH_FIELDS = {"landing_dir", "warehouse_path", "published_path", "reports_dir"}
+
+
+def _coerce(name: str, value):
+    if name in _PATH_FIELDS:
+        return Path(value)
+    return float(value)
