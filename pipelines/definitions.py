@@ -1,0 +1,26 @@
+"""The map of Kundenstamm: every asset, check, sensor and schedule Dagster loads.
+
+    landing/<source>/*  ->  raw_<source>  ->  staged_records  ->  linkage_features
+      ->  candidate_pairs  ->  scored_pairs  ->  clusters  ->  erasure_applied
+      ->  golden_customers  -[golden_expectations blocks]->  published_golden  ->  quality_report
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.automation import kundenstamm_job, landing_sensor, nightly_schedule
+from pipelines.golden_assets import golden_assets
+from pipelines.ingest_assets import raw_assets
+from pipelines.linkage_assets import linkage_assets
+from pipelines.quality_checks import quality_checks, quality_report
+from pipelines.resources import KundenstammSettings
+
+defs = dg.Definitions(
+    assets=[*raw_assets, *linkage_assets, *golden_assets, quality_report],
+    asset_checks=quality_checks,
+    jobs=[kundenstamm_job],
+    sensors=[landing_sensor],
+    schedules=[nightly_schedule],
+    resources={"kundenstamm": KundenstammSettings()},
+)

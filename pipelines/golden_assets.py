@@ -1,0 +1,82 @@
+"""From persons to the published golden table: erasure, survivorship, atomic publish."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from pipelines.ingest_assets import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
+from pipelines.linkage_assets import clusters
+from pipelines.metadata import report_metadata, timed
+from pipelines.resources import KundenstammSettings
+from warehouse.erasure import apply_erasure_requests
+from warehouse.golden import build_golden
+from warehouse.publish import publish
+
+GOLDEN_GROUP = "golden"
+_COMMON = dict(
+    group_name=GOLDEN_GROUP,
+    owners=["team:data-engineering"],
+    pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
+)
+
+
+def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
+    """One timestamp for the whole run, so every table it writes agrees on 'when'."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record and record.start_time else None
+    if started:
+        return datetime.fromtimestamp(started, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@dg.asset(
+    deps=[clusters, raw_asset_key("erasure")],
+    description="Erasure requests applied: the named persons removed from every warehouse "
+    "table, only a one-way hash of their identifiers kept to keep them out.",
+    kinds={"duckdb"},
+    **_COMMON,
+)
+def erasure_applied(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        report = apply_erasure_requests(con, _run_started_at(context))
+    metadata.update(report_metadata(report))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[erasure_applied],
+    description="One golden row per person: survivorship per column, consent, stable ids, "
+    "change feed and review queue (not yet published).",
+    kinds={"duckdb"},
+    **_COMMON,
+)
+def golden_customers(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        report = build_golden(con, kundenstamm.settings(), _run_started_at(context))
+    metadata.update(report_metadata(report))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[golden_customers],
+    description="The contract file marketing reads (customers, customer_sources, "
+    "golden_id_history, ...), replaced atomically so readers never wait or see half a version.",
+    kinds={"duckdb"},
+    **_COMMON,
+)
+def published_golden(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    settings = kundenstamm.settings()
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        report = publish(con, settings.published_path, _run_started_at(context))
+    metadata.update(report_metadata(report))
+    metadata["path"] = dg.MetadataValue.path(str(settings.published_path.resolve()))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+golden_assets = [erasure_applied, golden_customers, published_golden]

@@ -1,0 +1,98 @@
+"""From raw rows to persons: staging, standardisation, blocking, scoring, clustering."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from linkage.blocking import build_candidate_pairs
+from linkage.clustering import build_clusters
+from linkage.features import build_features
+from linkage.model import score_pairs
+from linkage.settings import GERMAN_SETTINGS
+from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
+from pipelines.metadata import report_metadata, timed
+from pipelines.resources import KundenstammSettings
+from sources.staging import build_staged_records
+
+LINKAGE_GROUP = "linkage"
+_COMMON = dict(
+    group_name=LINKAGE_GROUP,
+    kinds={"duckdb", "sql"},
+    owners=["team:data-engineering"],
+    pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
+)
+
+
+@dg.asset(
+    deps=[raw_asset_key(folder) for folder in LANDING_FOLDERS if folder != "reviews"],
+    description="One current row per live source record in one schema for all sources "
+    "(snapshot and increment rules applied, erased persons left out).",
+    **_COMMON,
+)
+def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        rows = build_staged_records(con)
+        per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY source").fetchall())
+    metadata["row_count"] = dg.MetadataValue.int(rows)
+    metadata.update({f"rows.{k}": dg.MetadataValue.int(v) for k, v in sorted(per_source.items())})
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[staged_records],
+    description="Standardised comparison values per record: folded names, Kölner Phonetik, "
+    "E.164 phones, spelled-out streets.",
+    **_COMMON,
+)
+def linkage_features(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        metadata["row_count"] = dg.MetadataValue.int(build_features(con))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[linkage_features],
+    description="Record pairs worth comparing, from the blocking rules in linkage/settings.py.",
+    **_COMMON,
+)
+def candidate_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        per_rule = build_candidate_pairs(con, GERMAN_SETTINGS)
+        total = con.execute("SELECT count(*) FROM candidate_pairs").fetchone()[0]
+    metadata["row_count"] = dg.MetadataValue.int(total)
+    metadata.update({f"pairs_by_rule.{rule}": dg.MetadataValue.int(n) for rule, n in per_rule.items()})
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[candidate_pairs],
+    description="Each candidate pair compared field by field and scored by a Fellegi-Sunter "
+    "model estimated without labels (EM).",
+    **_COMMON,
+)
+def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        report = score_pairs(con, GERMAN_SETTINGS)
+    metadata.update(report_metadata(report))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    deps=[scored_pairs, raw_asset_key("reviews")],
+    description="Records grouped into persons; analysts' review decisions override the model.",
+    **_COMMON,
+)
+def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    metadata: dict[str, dg.MetadataValue] = {}
+    with timed(metadata), kundenstamm.warehouse() as con:
+        report = build_clusters(con, kundenstamm.match_threshold)
+    metadata.update(report_metadata(report))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+linkage_assets = [staged_records, linkage_features, candidate_pairs, scored_pairs, clusters]

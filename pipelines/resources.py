@@ -1,0 +1,54 @@
+"""Dagster resources: the pipeline's settings and its warehouse connection."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+
+from warehouse.settings import Settings
+
+_DEFAULTS = Settings.from_env()
+
+
+class KundenstammSettings(dg.ConfigurableResource):
+    """Paths and thresholds; defaults come from KUNDENSTAMM_* environment variables."""
+
+    landing_dir: str = str(_DEFAULTS.landing_dir)
+    warehouse_path: str = str(_DEFAULTS.warehouse_path)
+    published_path: str = str(_DEFAULTS.published_path)
+    reports_dir: str = str(_DEFAULTS.reports_dir)
+    match_threshold: float = _DEFAULTS.match_threshold
+    review_lower: float = _DEFAULTS.review_lower
+    review_upper: float = _DEFAULTS.review_upper
+
+    def settings(self) -> Settings:
+        return Settings(
+            landing_dir=Path(self.landing_dir),
+            warehouse_path=Path(self.warehouse_path),
+            published_path=Path(self.published_path),
+            reports_dir=Path(self.reports_dir),
+            match_threshold=self.match_threshold,
+            review_lower=self.review_lower,
+            review_upper=self.review_upper,
+        )
+
+    @contextmanager
+    def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The warehouse file, opened read-write for one step and closed after it.
+
+        Steps hold it only while they work, so the `warehouse` pool (dagster.yaml) is what
+        keeps two runs from writing it at once; dagster-duckdb's connection backs off and
+        retries while someone else still holds the file lock.
+        """
+        Path(self.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
+        with DuckDBResource(database=self.warehouse_path).get_connection() as con:
+            try:
+                yield con
+            finally:
+                # dagster-duckdb closes only on success; a failed step must release the lock too.
+                con.close()
