@@ -1,0 +1,87 @@
+"""The file ledger: which files were seen, by content, and what became of each."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+LEDGER_DDL = """
+CREATE TABLE IF NOT EXISTS ingest_files (
+    file_hash VARCHAR,
+    source VARCHAR,
+    file_name VARCHAR,
+    file_path VARCHAR,
+    file_date TIMESTAMP,
+    status VARCHAR,          -- loaded | duplicate | rejected
+    reason VARCHAR,
+    rows_read BIGINT,
+    rows_loaded BIGINT,
+    rows_rejected BIGINT,
+    loaded_at TIMESTAMP
+)
+"""
+
+_DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(\d{2}))?")
+
+
+@dataclass(frozen=True)
+class FileReport:
+    file_name: str
+    file_hash: str
+    status: str
+    reason: str | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_date(name: str) -> datetime | None:
+    """The export time in a file name (`customers_2026-11-21T0600.jsonl`, `kunden_2026-11-21.csv`)."""
+    match = _DATE_IN_NAME.search(name)
+    if not match:
+        return None
+    year, month, day, hour, minute = match.groups()
+    try:
+        return datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0))
+    except ValueError:
+        return None
+
+
+def pending_files(directory: Path, pattern: str) -> list[Path]:
+    """Files in the folder, oldest export first (by the date in the name, then the name)."""
+    if not directory.is_dir():
+        return []
+    files = [p for p in directory.glob(pattern) if p.is_file() and not p.name.startswith(".")]
+    return sorted(files, key=lambda p: (file_date(p.name) or datetime.min, p.name))
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Content hash -> file name for every file that was read to the end (loaded or rejected)."""
+    rows = con.execute(
+        "SELECT file_hash, first(file_name ORDER BY loaded_at) FROM ingest_files "
+        "WHERE status IN ('loaded', 'rejected') GROUP BY file_hash"
+    ).fetchall()
+    return dict(rows)
+
+
+def record_file(
+    con: duckdb.DuckDBPyConnection, source: str, path: Path, digest: str, report: FileReport, loaded_at: datetime
+) -> None:
+    con.execute(
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [digest, source, path.name, str(path), file_date(path.name), report.status, report.reason,
+         report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at],
+    )

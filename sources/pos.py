@@ -1,0 +1,78 @@
+"""Loyalty cards at the tills: Windows-1252, `;`, German dates and amounts; increments
+in which a card's newest row supersedes its older ones."""
+
+from sources.spec import RowCheck, SourceSpec, missing, required
+
+
+def german_date(column: str) -> str:
+    return f"try_strptime(trim({column}), '%d.%m.%Y')"
+
+
+def german_amount(column: str) -> str:
+    # 1.234,56 -> 1234.56
+    return f"try_cast(replace(replace(trim({column}), '.', ''), ',', '.') AS DECIMAL(12,2))"
+
+
+def _date_check(column: str) -> RowCheck:
+    return RowCheck(f"NOT {missing(column)} AND {german_date(column)} IS NULL",
+                    f"'{column} is not a TT.MM.JJJJ date: ' || {column}")
+
+
+SPEC = SourceSpec(
+    name="pos",
+    pattern="*.csv",
+    format="csv",
+    encoding="cp1252",
+    delimiter=";",
+    columns=("Kartennummer", "Anrede", "Vorname", "Nachname", "Strasse", "PLZ", "Ort", "Telefon",
+             "E-Mail", "Geburtsdatum", "Filiale", "Umsatz", "Letzter_Einkauf", "Werbung_erlaubt"),
+    required_columns=("Kartennummer", "Vorname", "Nachname", "Strasse", "PLZ", "Ort", "Werbung_erlaubt"),
+    row_checks=(
+        required("Kartennummer"),
+        _date_check("Geburtsdatum"),
+        _date_check("Letzter_Einkauf"),
+        RowCheck(f"NOT {missing('Umsatz')} AND {german_amount('Umsatz')} IS NULL",
+                 "'Umsatz is not an amount like 1.234,56: ' || Umsatz"),
+        RowCheck("upper(trim(coalesce(Werbung_erlaubt, ''))) NOT IN ('J', 'N', '')",
+                 "'Werbung_erlaubt is not J or N: ' || Werbung_erlaubt"),
+    ),
+)
+
+STAGED_SQL = f"""
+WITH history AS (
+    SELECT trim(Kartennummer) AS card,
+           min(_file_date) AS first_export,
+           min({german_date('Letzter_Einkauf')}) AS first_purchase
+    FROM raw_pos GROUP BY 1
+), newest AS (
+    SELECT * FROM raw_pos
+    QUALIFY row_number() OVER (PARTITION BY trim(Kartennummer)
+                               ORDER BY _file_date DESC NULLS LAST, _loaded_at DESC, _record_number DESC) = 1
+)
+SELECT
+    'pos' AS source,
+    trim(n.Kartennummer) AS source_record_id,
+    CASE lower(trim(Anrede)) WHEN 'herr' THEN 'Herr' WHEN 'frau' THEN 'Frau' WHEN 'divers' THEN 'Divers' END AS salutation,
+    nullif(trim(Vorname), '') AS first_name,
+    nullif(trim(Nachname), '') AS last_name,
+    NULL AS company,
+    nullif(trim("E-Mail"), '') AS email,
+    false AS email_bounced,
+    nullif(trim(Telefon), '') AS phone,
+    nullif(trim(Strasse), '') AS street,
+    nullif(trim(PLZ), '') AS postal_code,
+    nullif(trim(Ort), '') AS city,
+    'DE' AS country,
+    NULL AS customer_number_ref,
+    CASE upper(trim(Werbung_erlaubt)) WHEN 'J' THEN 'yes' WHEN 'N' THEN 'no' END AS consent_decision,
+    CASE WHEN upper(trim(Werbung_erlaubt)) IN ('J', 'N') THEN n._file_date END AS consent_at,
+    {german_amount('Umsatz')} AS revenue,
+    least(h.first_export, h.first_purchase) AS first_seen_at,
+    coalesce({german_date('Letzter_Einkauf')}, n._file_date) AS last_seen_at,
+    n._file_date AS record_updated_at,
+    CAST({german_date('Geburtsdatum')} AS DATE) AS birth_date,
+    NULL AS interests,
+    NULL AS notes,
+    _file_hash AS file_hash, _file_name AS file_name, _line_hint AS line_number
+FROM newest n JOIN history h ON h.card = trim(n.Kartennummer)
+"""
