@@ -10,7 +10,7 @@ import duckdb
 
 from sources import erasure, hotline, newsletter, pos, reviews, shop
 from sources.ledger import LEDGER_DDL, FileReport, file_date, file_hash, pending_files, record_file
-from sources.reading import INCOMING, UnreadableFile, load_file
+from sources.reading import INCOMING, UnreadableFile, load_file, record_start_lines
 from sources.rejects import REJECTS_DDL
 from sources.spec import SourceSpec
 
@@ -78,6 +78,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
         if spec.row_checks else "NULL"
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {reason_sql} AS _reason FROM {INCOMING}")
+    if spec.format == "csv":
+        _fix_reject_line_numbers(con, spec, path)
     columns = ", ".join(f'"{c}"' for c in spec.columns)
     con.execute(
         f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
@@ -100,6 +102,15 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
     con.execute(f"DROP TABLE _checked; DROP TABLE {INCOMING}")
     rejected = content_rejects + len(structural)
     return FileReport(path.name, digest, "loaded", None, loaded + rejected, loaded, rejected)
+
+
+def _fix_reject_line_numbers(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> None:
+    """`_line_hint` assumes one line per record; for rejected rows the analyst gets the exact line."""
+    numbers = [r[0] for r in con.execute("SELECT _record_number FROM _checked WHERE _reason IS NOT NULL").fetchall()]
+    if not numbers:
+        return
+    lines = record_start_lines(path, spec, numbers)
+    con.executemany("UPDATE _checked SET _line_hint = ? WHERE _record_number = ?", [[lines[n], n] for n in numbers if n in lines])
 
 
 def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path) -> IngestReport:

@@ -111,6 +111,26 @@ def _physical_lines(path: Path, byte_positions: list[int]) -> dict[int, int]:
     return result
 
 
+def record_start_lines(path: Path, spec: SourceSpec, record_numbers: list[int]) -> dict[int, int]:
+    """Record number (1 = first row after the header) -> physical line it starts on.
+
+    Quoted fields may span lines (hotline notes), so only a CSV parser can tell; this runs
+    only for files that have rejected rows.
+    """
+    wanted = set(record_numbers)
+    result: dict[int, int] = {}
+    with path.open("r", encoding=spec.encoding, newline="") as handle:
+        reader = csv.reader(handle, delimiter=spec.delimiter)
+        previous_end = 0
+        for record_number, _ in enumerate(reader):
+            if record_number in wanted:
+                result[record_number] = previous_end + 1
+                if len(result) == len(wanted):
+                    break
+            previous_end = reader.line_num
+    return result
+
+
 def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> list[StructuralReject]:
     """Read a CSV export into `_incoming` (spec columns + `_record_number`)."""
     if path.stat().st_size == 0:
