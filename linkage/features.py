@@ -1,0 +1,113 @@
+"""Standardised comparison values for every staged record (`linkage_features`).
+
+Folding, splitting and cleaning are SQL over all records; only what needs a library or an
+algorithm SQL lacks (E.164 via phonenumbers, Kölner Phonetik) runs in Python, once per
+*distinct* value, and is joined back.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from linkage.names import fold_sql, koelner_phonetik
+from sources.identifiers import e164
+
+_TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
+
+
+def _name_sql(column: str) -> str:
+    cleaned = f"regexp_replace({fold_sql(column)}, '{_TITLE_RE}', ' ', 'g')"
+    cleaned = f"regexp_replace({cleaned}, '[^a-z\\- ]', '', 'g')"
+    return f"nullif(trim(regexp_replace({cleaned}, '\\s+', ' ', 'g')), '')"
+
+
+_STREET_SPLIT = r"^(.*?)[\s,]*([0-9]+\s*[a-z]?(\s*[-/]\s*[0-9]+\s*[a-z]?)?)$"
+
+FEATURES_SQL = f"""
+CREATE OR REPLACE TABLE linkage_features AS
+WITH base AS (
+    SELECT s.*, x.birth_date,
+        {_name_sql('s.first_name')} AS first_name_std,
+        {_name_sql('s.last_name')} AS last_name_std,
+        nullif(trim(regexp_replace({fold_sql('s.street')}, '[.,]', ' ', 'g')), '') AS street_folded,
+        regexp_replace(lower(trim(s.email)), '@googlemail\\.com$', '@gmail.com') AS email_lower
+    FROM staged_records s LEFT JOIN staged_sensitive x USING (record_key)
+), street AS (
+    SELECT *,
+        CASE WHEN regexp_matches(street_folded, '{_STREET_SPLIT}')
+             THEN regexp_extract(street_folded, '{_STREET_SPLIT}', 1) ELSE street_folded END AS street_name,
+        CASE WHEN regexp_matches(street_folded, '{_STREET_SPLIT}')
+             THEN replace(regexp_extract(street_folded, '{_STREET_SPLIT}', 2), ' ', '') END AS house_number
+    FROM base
+)
+SELECT
+    record_key, source, source_record_id,
+    first_name_std,
+    last_name_std,
+    CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END AS last_name_part1,
+    CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END AS last_name_part2,
+    CAST(NULL AS VARCHAR) AS first_name_phon,
+    CAST(NULL AS VARCHAR) AS last_name_phon,
+    CASE salutation WHEN 'Herr' THEN 'herr' WHEN 'Frau' THEN 'frau' WHEN 'Divers' THEN 'divers' END AS salutation_std,
+    CASE salutation WHEN 'Herr' THEN 'm' WHEN 'Frau' THEN 'f' END AS gender,
+    CASE WHEN regexp_matches(email_lower, '^[^@\\s]+@[^@\\s]+\\.[a-z]{{2,}}$') THEN email_lower END AS email_std,
+    CAST(NULL AS VARCHAR) AS email_local,
+    CAST(NULL AS VARCHAR) AS email_domain,
+    coalesce(email_bounced, false) AS email_bounced,
+    phone AS phone_raw,
+    CAST(NULL AS VARCHAR) AS phone_e164,
+    CAST(NULL AS BOOLEAN) AS phone_is_mobile,
+    nullif(trim(regexp_replace(
+        regexp_replace(regexp_replace(street_name, '(str)(\\s|$)', 'strasse\\2', 'g'), '(^|\\s)pl(\\s|$)', '\\1platz\\2', 'g'),
+        '[\\s\\-]+', ' ', 'g')), '') AS street_std,
+    house_number,
+    CAST(NULL AS VARCHAR) AS street_phon,
+    nullif(regexp_replace(postal_code, '[^0-9]', '', 'g'), '') AS postal_code,
+    nullif(trim(regexp_replace(regexp_replace(regexp_replace({fold_sql('city')}, '\\(.*?\\)', '', 'g'),
+        '\\s+a\\.?\\s?m\\.?(\\s|$)', ' am main ', 'g'), '\\s+', ' ', 'g')), '') AS city_std,
+    upper(country) AS country,
+    birth_date,
+    customer_number_ref,
+    CASE WHEN source IN ('shop', 'pos') THEN upper(source_record_id) END AS own_customer_number
+FROM street
+"""
+
+
+def _phonetics(con: duckdb.DuckDBPyConnection, column: str, target: str) -> None:
+    values = con.execute(f"SELECT DISTINCT {column} AS v FROM linkage_features WHERE {column} IS NOT NULL").df()["v"]
+    frame = pd.DataFrame({"v": values, "code": values.map(koelner_phonetik)})
+    con.register("_codes", frame)
+    con.execute(f"UPDATE linkage_features f SET {target} = c.code FROM _codes c WHERE f.{column} = c.v")
+    con.unregister("_codes")
+
+
+def build_features(con: duckdb.DuckDBPyConnection) -> int:
+    """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
+    con.execute(FEATURES_SQL)
+    # Email local part: for Gmail dots and +tags do not change the mailbox.
+    con.execute(
+        """
+        UPDATE linkage_features SET
+            email_domain = split_part(email_std, '@', 2),
+            email_local = CASE WHEN split_part(email_std, '@', 2) = 'gmail.com'
+                               THEN replace(split_part(split_part(email_std, '@', 1), '+', 1), '.', '')
+                               ELSE split_part(email_std, '@', 1) END
+        WHERE email_std IS NOT NULL
+        """
+    )
+    phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
+    con.register("_phones", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
+    con.execute(
+        """
+        UPDATE linkage_features f SET phone_e164 = p.e164,
+            phone_is_mobile = regexp_matches(p.e164, '^\\+491[567]')
+        FROM _phones p WHERE f.phone_raw = p.phone_raw
+        """
+    )
+    con.unregister("_phones")
+    _phonetics(con, "first_name_std", "first_name_phon")
+    _phonetics(con, "last_name_std", "last_name_phon")
+    _phonetics(con, "street_std", "street_phon")
+    con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
+    return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
