@@ -1,0 +1,177 @@
+"""Persons from linked pairs: connected components in SQL, then a constrained split of
+the few components that a chain of links joined against contrary evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from linkage.comparisons import gamma_column
+from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+
+
+@dataclass
+class ClusterReport:
+    records: int
+    clusters: int
+    linked_pairs: int
+    components_split: int
+    review_decisions_applied: int
+
+    @property
+    def duplicate_rate(self) -> float:
+        return 1 - self.clusters / self.records if self.records else 0.0
+
+
+def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
+    """The latest analyst decision per pair, from `raw_reviews` (if any were delivered)."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS raw_reviews (key_l VARCHAR, key_r VARCHAR, decision VARCHAR, "
+        "reviewer VARCHAR, decided_at VARCHAR, _file_hash VARCHAR, _file_name VARCHAR, _record_number BIGINT, "
+        "_line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP)"
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE review_decisions AS
+        SELECT least(trim(key_l), trim(key_r)) AS key_l, greatest(trim(key_l), trim(key_r)) AS key_r,
+               lower(trim(decision)) AS decision, reviewer,
+               CAST(try_cast(decided_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS decided_at,
+               _file_name AS file_name
+        FROM raw_reviews
+        QUALIFY row_number() OVER (
+            PARTITION BY least(trim(key_l), trim(key_r)), greatest(trim(key_l), trim(key_r))
+            ORDER BY try_cast(decided_at AS TIMESTAMPTZ) DESC NULLS LAST, _loaded_at DESC, _record_number DESC) = 1
+        """
+    )
+    return con.execute("SELECT count(*) FROM review_decisions").fetchall()[0][0]
+
+
+def _connected_components(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Label propagation: every record takes the smallest key reachable over `_edges`."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
+    while True:
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _next AS
+            WITH both_ways AS (
+                SELECT key_l AS a, key_r AS b FROM _edges UNION ALL SELECT key_r, key_l FROM _edges
+            ), offered AS (
+                SELECT e.a AS record_key, min(l.label) AS label
+                FROM both_ways e JOIN _labels l ON l.record_key = e.b GROUP BY e.a
+            )
+            SELECT l.record_key, least(l.label, coalesce(o.label, l.label)) AS label
+            FROM _labels l LEFT JOIN offered o USING (record_key)
+            """
+        )
+        changed = con.execute(
+            "SELECT count(*) FROM _next n JOIN _labels l USING (record_key) WHERE n.label <> l.label"
+        ).fetchall()[0][0]
+        con.execute("DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
+        if not changed:
+            return
+
+
+def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dict[str, str]:
+    """Join records from the strongest link down, never joining two groups that hold a
+    pair known to be two people (Kruskal with cannot-link constraints)."""
+    parent: dict[str, str] = {}
+    members: dict[str, set[str]] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        members.setdefault(x, {x})
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    apart: dict[str, set[str]] = {}
+    for a, b in cannot:
+        apart.setdefault(a, set()).add(b)
+        apart.setdefault(b, set()).add(a)
+
+    for a, b in edges.sort_values("match_weight", ascending=False)[["key_l", "key_r"]].itertuples(index=False):
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            continue
+        small, large = (ra, rb) if len(members[ra]) < len(members[rb]) else (rb, ra)
+        if any(apart.get(x, set()) & members[large] for x in members[small]):
+            continue
+        parent[small] = large
+        members[large] |= members.pop(small)
+    return {x: min(members[find(x)]) for x in list(parent)}
+
+
+def build_clusters(
+    con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS
+) -> ClusterReport:
+    """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record."""
+    decisions = build_review_decisions(con)
+    contradiction = " OR ".join(
+        f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}"
+        for name, label in settings.contradictions
+    ) or "false"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _edges AS
+        SELECT key_l, key_r, match_weight, match_probability FROM scored_pairs s
+        WHERE match_probability >= {threshold}
+          AND NOT EXISTS (SELECT 1 FROM review_decisions d
+                          WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
+        UNION ALL
+        SELECT key_l, key_r, 1e6, 1.0 FROM review_decisions WHERE decision = 'same'
+        """
+    )
+    linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
+    _connected_components(con, settings.table)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cannot AS
+        SELECT key_l, key_r FROM scored_pairs
+        WHERE match_probability < {threshold} AND ({contradiction})
+        UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
+        """
+    )
+    troubled = con.execute(
+        """
+        SELECT DISTINCT a.label FROM _cannot c
+        JOIN _labels a ON a.record_key = c.key_l JOIN _labels b ON b.record_key = c.key_r
+        WHERE a.label = b.label
+        """
+    ).df()["label"].tolist()
+    if troubled:
+        con.register("_troubled", pd.DataFrame({"label": troubled}))
+        edges = con.execute(
+            "SELECT e.* FROM _edges e JOIN _labels l ON l.record_key = e.key_l WHERE l.label IN (SELECT label FROM _troubled)"
+        ).df()
+        cannot = con.execute(
+            "SELECT c.key_l, c.key_r FROM _cannot c JOIN _labels l ON l.record_key = c.key_l "
+            "WHERE l.label IN (SELECT label FROM _troubled)"
+        ).fetchall()
+        relabel = _constrained_split(edges, set(cannot))
+        con.register("_relabel", pd.DataFrame({"record_key": list(relabel), "label": list(relabel.values())}))
+        con.execute("UPDATE _labels l SET label = r.label FROM _relabel r WHERE l.record_key = r.record_key")
+        con.unregister("_relabel")
+        con.unregister("_troubled")
+    # A record's confidence is its strongest link inside its own cluster.
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE clusters AS
+        WITH inside AS (
+            SELECT e.key_l AS a, e.key_r AS b, e.match_probability FROM _edges e
+            JOIN _labels x ON x.record_key = e.key_l JOIN _labels y ON y.record_key = e.key_r
+            WHERE x.label = y.label
+        ), best AS (
+            SELECT k AS record_key, max(match_probability) AS p FROM (
+                SELECT a AS k, match_probability FROM inside UNION ALL SELECT b, match_probability FROM inside
+            ) GROUP BY k
+        )
+        SELECT l.record_key, l.label AS cluster_key, coalesce(b.p, 1.0) AS match_probability
+        FROM _labels l LEFT JOIN best b USING (record_key)
+        """
+    )
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot")
+    records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
+    return ClusterReport(records, clusters, linked, len(troubled), decisions)

@@ -1,0 +1,46 @@
+"""Comparison vectors: for each pair, the level every comparison reached (set-based SQL)."""
+
+from __future__ import annotations
+
+from linkage.settings import Comparison, LinkageSettings
+
+NULL_LEVEL = -1
+
+
+def gamma_column(comparison: Comparison) -> str:
+    return f"gamma_{comparison.name}"
+
+
+def gamma_sql(comparison: Comparison) -> str:
+    cases = " ".join(f"WHEN {level.condition} THEN {i}" for i, level in enumerate(comparison.levels))
+    return f"CASE WHEN {comparison.null_condition} THEN {NULL_LEVEL} {cases} END AS {gamma_column(comparison)}"
+
+
+def tf_value_column(comparison: Comparison) -> str:
+    return f"tf_value_{comparison.name}"
+
+
+def term_frequency_levels(settings: LinkageSettings) -> list[tuple[Comparison, int, str]]:
+    """(comparison, level index, column) for every level weighed by term frequency."""
+    return [
+        (comparison, i, level.term_frequency_column)
+        for comparison in settings.comparisons
+        for i, level in enumerate(comparison.levels)
+        if level.term_frequency_column
+    ]
+
+
+def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
+    """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
+    for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
+    gammas = ",\n    ".join(gamma_sql(c) for c in settings.comparisons)
+    tf_values = "".join(
+        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, _, column in term_frequency_levels(settings)
+    )
+    return f"""
+    SELECT p.key_l, p.key_r,
+        {gammas}{tf_values}
+    FROM {pairs} p
+    JOIN {settings.table} l ON l.record_key = p.key_l
+    JOIN {settings.table} r ON r.record_key = p.key_r
+    """

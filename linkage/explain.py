@@ -1,0 +1,73 @@
+"""Why two records were (not) linked: every comparison's level, values and weight."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from linkage.comparisons import comparison_vectors_sql, gamma_column, tf_value_column, term_frequency_levels
+from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+
+
+@dataclass
+class PairExplanation:
+    key_l: str
+    key_r: str
+    table: pd.DataFrame
+    prior_weight: float
+    match_weight: float
+    match_probability: float
+
+    @property
+    def text(self) -> str:
+        lines = [f"{self.key_l} vs {self.key_r}", f"  prior (share of matches among candidates): {self.prior_weight:+.2f}"]
+        for row in self.table.itertuples(index=False):
+            values = f"{row.value_l!s} | {row.value_r!s}"
+            lines.append(f"  {row.comparison:<24} {row.level:<40} {row.weight:+7.2f}   ({values})")
+        lines.append(f"  = match weight {self.match_weight:+.2f}, probability {self.match_probability:.4f}")
+        return "\n".join(lines)
+
+
+def explain_pair(
+    con: duckdb.DuckDBPyConnection, key_l: str, key_r: str, settings: LinkageSettings = GERMAN_SETTINGS
+) -> PairExplanation:
+    key_l, key_r = sorted((key_l, key_r))
+    con.register("_pair", pd.DataFrame({"key_l": [key_l], "key_r": [key_r]}))
+    vector = con.execute(comparison_vectors_sql(settings, "_pair")).df().iloc[0]
+    con.unregister("_pair")
+    records = con.execute(
+        f"SELECT * FROM {settings.table} WHERE record_key IN (?, ?)", [key_l, key_r]
+    ).df().set_index("record_key")
+    parameters = con.execute("SELECT * FROM model_parameters").df().set_index(["comparison", "gamma"])
+    prior_weight = con.execute("SELECT prior_weight FROM model_prior").fetchall()[0][0]
+    tf_levels = {(c.name, i): column for c, i, column in term_frequency_levels(settings)}
+
+    rows = []
+    for comparison in settings.comparisons:
+        gamma = int(vector[gamma_column(comparison)])
+        shown = comparison.columns or ()
+        value_l = ", ".join(str(records.at[key_l, c]) for c in shown)
+        value_r = ", ".join(str(records.at[key_r, c]) for c in shown)
+        if gamma < 0:
+            rows.append((comparison.name, "missing on one side", value_l, value_r, None, None, 0.0))
+            continue
+        p = parameters.loc[(comparison.name, gamma)]
+        weight = float(p["weight"])
+        label = str(p["label"])
+        column = tf_levels.get((comparison.name, gamma))
+        if column:
+            tf = con.execute(
+                "SELECT tf FROM term_frequencies WHERE column_name = ? AND value = ?",
+                [column, str(vector[tf_value_column(comparison)])],
+            ).fetchall()
+            if tf:
+                weight = math.log2(float(p["m"]) / max(tf[0][0], 1e-9))
+                label = f"{label} (value frequency {tf[0][0]:.2e})"
+        rows.append((comparison.name, label, value_l, value_r, float(p["m"]), float(p["u"]), weight))
+    table = pd.DataFrame(rows, columns=["comparison", "level", "value_l", "value_r", "m", "u", "weight"])
+    match_weight = prior_weight + float(table["weight"].sum())
+    probability = 2**match_weight / (1 + 2**match_weight)
+    return PairExplanation(key_l, key_r, table, prior_weight, match_weight, probability)

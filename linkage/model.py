@@ -1,0 +1,195 @@
+"""Fellegi-Sunter scoring with parameters estimated without labels.
+
+u (how often a level occurs between two random records, i.e. mostly non-matches) comes
+from a random sample of pairs; m (how often it occurs between matches) and the share of
+matches among candidate pairs come from EM over the candidate pairs' comparison patterns.
+EM runs on the pattern counts, not on the pairs, so its cost does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from linkage.comparisons import NULL_LEVEL, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column
+from linkage.settings import LinkageSettings
+
+
+@dataclass
+class ScoringReport:
+    pairs_scored: int
+    em_iterations: int
+    prior_match_share: float
+    pairs_by_probability: dict[str, int] = field(default_factory=dict)
+
+
+def _create_u_sample(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, seed: float = 0.42) -> None:
+    n = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    sample = int(min(settings.u_sample_pairs, max(n * (n - 1) // 2, 1)))
+    con.execute(f"SELECT setseed({seed})")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _indexed AS
+        SELECT row_number() OVER (ORDER BY record_key) - 1 AS i, record_key FROM {settings.table}
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _random_pairs AS
+        SELECT a.record_key AS key_l, b.record_key AS key_r
+        FROM (SELECT floor(random() * {n})::BIGINT AS i, floor(random() * {n})::BIGINT AS j FROM range({sample})) s
+        JOIN _indexed a ON a.i = s.i JOIN _indexed b ON b.i = s.j
+        WHERE s.i <> s.j
+        """
+    )
+
+
+def _level_shares(frame: pd.DataFrame, column: str, levels: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """Share of each level among pairs where the comparison is not null, smoothed so a level
+    never seen keeps a small, finite weight."""
+    values = frame[column].to_numpy()
+    w = np.ones(len(values)) if weights is None else weights
+    counts = np.array([w[values == g].sum() for g in range(levels)], dtype=float)
+    total = counts.sum()
+    smoothing = 0.5 / max(total, 1.0)
+    shares = (counts + smoothing) / (total + smoothing * levels) if total else np.full(levels, 1.0 / levels)
+    return shares
+
+
+def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, np.ndarray]:
+    _create_u_sample(con, settings)
+    columns = ", ".join(gamma_column(c) for c in settings.comparisons)
+    vectors = con.execute(
+        f"SELECT {columns}, count(*) AS n FROM ({comparison_vectors_sql(settings, '_random_pairs')}) GROUP BY ALL"
+    ).df()
+    con.execute("DROP TABLE _random_pairs; DROP TABLE _indexed")
+    u = {}
+    for comparison in settings.comparisons:
+        column = gamma_column(comparison)
+        observed = vectors[vectors[column] != NULL_LEVEL]
+        u[comparison.name] = _level_shares(observed, column, len(comparison.levels), observed["n"].to_numpy(float))
+    return u
+
+
+def estimate_m_by_em(
+    patterns: pd.DataFrame, settings: LinkageSettings, u: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], float, int]:
+    """EM for m and the match share, u held fixed (random sampling estimates it better)."""
+    counts = patterns["n"].to_numpy(float)
+    m = {}
+    for comparison in settings.comparisons:
+        k = len(comparison.levels)
+        # Start believing the best levels are typical of matches.
+        start = np.array([0.9 * (0.5 ** i) for i in range(k - 1)] + [0.05])
+        m[comparison.name] = start / start.sum()
+    share = 0.3
+    iterations = 0
+    for iterations in range(1, settings.em_max_iterations + 1):
+        log_m = np.zeros(len(patterns))
+        log_u = np.zeros(len(patterns))
+        for comparison in settings.comparisons:
+            gamma = patterns[gamma_column(comparison)].to_numpy()
+            known = gamma != NULL_LEVEL
+            log_m[known] += np.log(m[comparison.name][gamma[known]])
+            log_u[known] += np.log(u[comparison.name][gamma[known]])
+        log_odds = math.log(share / (1 - share)) + log_m - log_u
+        posterior = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        matched = posterior * counts
+        new_share = float(np.clip(matched.sum() / counts.sum(), 1e-9, 1 - 1e-9))
+        new_m = {}
+        for comparison in settings.comparisons:
+            column = gamma_column(comparison)
+            known = patterns[column].to_numpy() != NULL_LEVEL
+            new_m[comparison.name] = _level_shares(patterns[known], column, len(comparison.levels), matched[known])
+        change = max(abs(new_share - share), *(np.abs(new_m[c] - m[c]).max() for c in m))
+        m, share = new_m, new_share
+        if change < settings.em_tolerance:
+            break
+    return m, share, iterations
+
+
+def _parameters_frame(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> pd.DataFrame:
+    rows = []
+    for comparison in settings.comparisons:
+        for gamma, level in enumerate(comparison.levels):
+            mi, ui = float(m[comparison.name][gamma]), float(u[comparison.name][gamma])
+            rows.append({
+                "comparison": comparison.name, "gamma": gamma, "label": level.label, "m": mi, "u": ui,
+                "weight": math.log2(mi / ui), "term_frequency_column": level.term_frequency_column,
+            })
+    return pd.DataFrame(rows)
+
+
+def build_term_frequencies(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:
+    con.execute("CREATE OR REPLACE TABLE term_frequencies (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
+    for column in sorted({column for _, _, column in term_frequency_levels(settings)}):
+        con.execute(
+            f"""INSERT INTO term_frequencies
+            SELECT '{column}', {column}::VARCHAR, count(*) / sum(count(*)) OVER ()
+            FROM {settings.table} WHERE {column} IS NOT NULL GROUP BY {column}"""
+        )
+
+
+def match_weight_sql(settings: LinkageSettings, prior_weight: float) -> tuple[str, str]:
+    """(joins, expression) computing the match weight of a row of `_vectors v` from the
+    stored `model_parameters`, with term-frequency lookups for exact levels."""
+    joins = []
+    terms = [f"{prior_weight!r}::DOUBLE"]
+    tf_levels = {(c.name, i): column for c, i, column in term_frequency_levels(settings)}
+    for comparison in settings.comparisons:
+        g = f"v.{gamma_column(comparison)}"
+        alias = f"p_{comparison.name}"
+        joins.append(f"LEFT JOIN model_parameters {alias} ON {alias}.comparison = '{comparison.name}' AND {alias}.gamma = {g}")
+        term = f"coalesce({alias}.weight, 0)"
+        for (name, level), column in tf_levels.items():
+            if name != comparison.name:
+                continue
+            tf = f"tf_{comparison.name}"
+            joins.append(
+                f"LEFT JOIN term_frequencies {tf} ON {tf}.column_name = '{column}' AND {tf}.value = v.{tf_value_column(comparison)}"
+            )
+            # Agreeing on a rare value is stronger evidence than on a common one: u is the
+            # value's own frequency instead of the average.
+            term = f"CASE WHEN {g} = {level} AND {tf}.tf IS NOT NULL THEN log2({alias}.m / greatest({tf}.tf, 1e-9)) ELSE {term} END"
+        terms.append(term)
+    return "\n".join(joins), " + ".join(terms)
+
+
+def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> ScoringReport:
+    """Compare every candidate pair, estimate the model, and write `scored_pairs` and
+    `model_parameters` (and `model_prior`)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _vectors AS {comparison_vectors_sql(settings, 'candidate_pairs')}")
+    columns = ", ".join(gamma_column(c) for c in settings.comparisons)
+    patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL").df()
+    u = estimate_u(con, settings)
+    if len(patterns):
+        m, share, iterations = estimate_m_by_em(patterns, settings, u)
+    else:
+        m, share, iterations = {c.name: np.full(len(c.levels), 1 / len(c.levels)) for c in settings.comparisons}, 1e-6, 0
+    con.register("_parameters", _parameters_frame(settings, m, u))
+    con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
+    con.unregister("_parameters")
+    prior_weight = math.log2(share / (1 - share))
+    con.execute(f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share, {prior_weight!r}::DOUBLE AS prior_weight")
+    build_term_frequencies(con, settings)
+    joins, weight = match_weight_sql(settings, prior_weight)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE scored_pairs AS
+        SELECT key_l, key_r, {columns}, match_weight,
+               pow(2, match_weight) / (1 + pow(2, match_weight)) AS match_probability
+        FROM (SELECT v.*, {weight} AS match_weight FROM _vectors v {joins})
+        """
+    )
+    con.execute("DROP TABLE _vectors")
+    buckets = con.execute(
+        """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
+                       WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)
+           FROM scored_pairs GROUP BY 1"""
+    ).fetchall()
+    total = con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
+    return ScoringReport(total, iterations, share, dict(buckets))

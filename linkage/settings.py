@@ -1,0 +1,212 @@
+"""Linkage settings as data: blocking rules and comparisons, each a few SQL snippets.
+
+The engine (blocking.py, comparisons.py, model.py) knows nothing of German customers;
+everything specific to a data set lives in a `LinkageSettings` value like the ones below.
+Comparison levels are SQL conditions over the two records `l` and `r`; the first level
+that holds decides. Level 0 is the best agreement, the last level is "everything else".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Level:
+    label: str
+    condition: str
+    # Exact-agreement levels on skewed values weigh by the value's frequency:
+    # agreeing on `mueller` says less than agreeing on `wojciechowski`.
+    term_frequency_column: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    # When this holds, the comparison says nothing (weight 0), e.g. a value is missing.
+    null_condition: str
+    levels: tuple[Level, ...]
+    # Columns shown side by side when a pair is explained.
+    columns: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.levels[-1].condition.strip().upper() != "TRUE":
+            raise ValueError(f"comparison {self.name}: the last level must be the catch-all 'TRUE'")
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """Records meet when a key of one equals a key of the other.
+
+    `key` is an SQL expression over one record (a value or a LIST of values). For
+    asymmetric rules (a quoted customer number against the account's own number),
+    `other_key` is what the second record must have.
+    """
+
+    name: str
+    key: str
+    other_key: str | None = None
+    # Keys shared by more records than this are skipped: a placeholder phone or a shop's
+    # test e-mail would otherwise make the pair count quadratic.
+    max_block_size: int = 200
+
+
+@dataclass(frozen=True)
+class LinkageSettings:
+    blocking_rules: tuple[BlockingRule, ...]
+    comparisons: tuple[Comparison, ...]
+    table: str = "linkage_features"
+    # Random pairs used to estimate u (how often levels occur between non-matches).
+    u_sample_pairs: int = 2_000_000
+    em_max_iterations: int = 50
+    em_tolerance: float = 1e-6
+    # (comparison, level label): two records whose own pair reached such a level and did
+    # not link are kept apart by the clustering even when a chain of links joins them, so
+    # a family e-mail cannot merge mother and son.
+    contradictions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    def comparison(self, name: str) -> Comparison:
+        return next(c for c in self.comparisons if c.name == name)
+
+    def gamma_of(self, comparison: str, label: str) -> int:
+        levels = self.comparison(comparison).levels
+        return next(i for i, level in enumerate(levels) if level.label == label)
+
+
+def _jw(a: str, b: str, threshold: float) -> str:
+    return f"jaro_winkler_similarity({a}, {b}) >= {threshold}"
+
+
+def _missing(*columns: str) -> str:
+    return " OR ".join(f"l.{c} IS NULL OR r.{c} IS NULL" for c in columns)
+
+
+# Symmetric-deletion neighbourhood: two ids one typo apart share a variant with one
+# character deleted, so equality on variants finds them without comparing all pairs.
+def _deletion_variants(column: str) -> str:
+    return (
+        f"CASE WHEN {column} IS NOT NULL THEN list_concat([{column}], "
+        f"list_transform(range(1, length({column}) + 1), lambda i: {column}[:i - 1] || {column}[i + 1:])) END"
+    )
+
+
+GERMAN_SETTINGS = LinkageSettings(
+    blocking_rules=(
+        BlockingRule("email", "email_std", max_block_size=50),
+        BlockingRule("phone", "phone_e164", max_block_size=50),
+        BlockingRule("surname_sound_postcode", "last_name_phon || '|' || postal_code"),
+        BlockingRule("first_name_birth_date", "first_name_std || '|' || birth_date::VARCHAR"),
+        BlockingRule("address", "street_phon || '|' || house_number || '|' || postal_code", max_block_size=60),
+        BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=300),
+        BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
+        BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
+                     other_key="last_name_phon || '|' || first_name_phon"),
+        BlockingRule("quoted_customer_number", _deletion_variants("customer_number_ref"),
+                     other_key=_deletion_variants("own_customer_number"), max_block_size=20),
+    ),
+    comparisons=(
+        Comparison(
+            "first_name",
+            _missing("first_name_std"),
+            (
+                Level("exact", "l.first_name_std = r.first_name_std", "first_name_std"),
+                Level("swapped with surname", "l.first_name_std = r.last_name_std AND l.last_name_std = r.first_name_std"),
+                Level("jaro-winkler >= 0.92", _jw("l.first_name_std", "r.first_name_std", 0.92)),
+                Level("same sound", "l.first_name_phon = r.first_name_phon"),
+                Level("one is a prefix of the other",
+                      "starts_with(l.first_name_std, r.first_name_std) OR starts_with(r.first_name_std, l.first_name_std)"),
+                Level("different", "TRUE"),
+            ),
+            ("first_name_std",),
+        ),
+        Comparison(
+            "last_name",
+            _missing("last_name_std"),
+            (
+                Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
+                Level("swapped with first name", "l.first_name_std = r.last_name_std AND l.last_name_std = r.first_name_std"),
+                Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92)),
+                Level("same sound", "l.last_name_phon = r.last_name_phon"),
+                Level("shares part of a double name",
+                      "l.last_name_part1 IN (r.last_name_part1, r.last_name_part2) "
+                      "OR l.last_name_part2 IN (r.last_name_part1, r.last_name_part2)"),
+                Level("different", "TRUE"),
+            ),
+            ("last_name_std",),
+        ),
+        Comparison(
+            "birth_date",
+            _missing("birth_date"),
+            (
+                Level("exact", "l.birth_date = r.birth_date"),
+                Level("one typo or day/month swapped",
+                      "levenshtein(l.birth_date::VARCHAR, r.birth_date::VARCHAR) <= 1 "
+                      "OR (year(l.birth_date) = year(r.birth_date) AND month(l.birth_date) = day(r.birth_date) "
+                      "AND day(l.birth_date) = month(r.birth_date))"),
+                Level("different", "TRUE"),
+            ),
+            ("birth_date",),
+        ),
+        Comparison(
+            "email",
+            _missing("email_std"),
+            (
+                Level("exact", "l.email_std = r.email_std", "email_std"),
+                Level("same mailbox name", "l.email_local = r.email_local"),
+                Level("jaro-winkler >= 0.9 on mailbox name", _jw("l.email_local", "r.email_local", 0.9)),
+                Level("different", "TRUE"),
+            ),
+            ("email_std",),
+        ),
+        Comparison(
+            "phone",
+            _missing("phone_e164"),
+            (
+                Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
+                Level("same landline", "l.phone_e164 = r.phone_e164", "phone_e164"),
+                Level("different", "TRUE"),
+            ),
+            ("phone_e164",),
+        ),
+        Comparison(
+            "address",
+            "l.postal_code IS NULL OR r.postal_code IS NULL OR l.street_std IS NULL OR r.street_std IS NULL",
+            (
+                Level("same street, number and postcode",
+                      "l.street_std = r.street_std AND l.house_number IS NOT DISTINCT FROM r.house_number "
+                      "AND l.postal_code = r.postal_code"),
+                Level("similar street, same number and postcode",
+                      f"{_jw('l.street_std', 'r.street_std', 0.88)} AND l.house_number IS NOT DISTINCT FROM r.house_number "
+                      "AND l.postal_code = r.postal_code"),
+                Level("same postcode", "l.postal_code = r.postal_code"),
+                Level("same city", "l.city_std = r.city_std"),
+                Level("different", "TRUE"),
+            ),
+            ("street_std", "house_number", "postal_code", "city_std"),
+        ),
+        Comparison(
+            "quoted_customer_number",
+            "NOT ((l.customer_number_ref IS NOT NULL AND r.own_customer_number IS NOT NULL) "
+            "OR (r.customer_number_ref IS NOT NULL AND l.own_customer_number IS NOT NULL))",
+            (
+                Level("quotes the other's number",
+                      "l.customer_number_ref = r.own_customer_number OR r.customer_number_ref = l.own_customer_number"),
+                Level("quotes it with one typo",
+                      "levenshtein(l.customer_number_ref, r.own_customer_number) <= 1 "
+                      "OR levenshtein(r.customer_number_ref, l.own_customer_number) <= 1"),
+                Level("quotes another number", "TRUE"),
+            ),
+            ("customer_number_ref", "own_customer_number"),
+        ),
+        Comparison(
+            "gender",
+            _missing("gender"),
+            (
+                Level("same", "l.gender = r.gender"),
+                Level("different", "TRUE"),
+            ),
+            ("salutation_std",),
+        ),
+    ),
+    contradictions=(("birth_date", "different"), ("first_name", "different"), ("gender", "different")),
+)
