@@ -23,7 +23,7 @@ class PairExplanation:
 
     @property
     def text(self) -> str:
-        lines = [f"{self.key_l} vs {self.key_r}", f"  prior (share of matches among candidates): {self.prior_weight:+.2f}"]
+        lines = [f"{self.key_l} vs {self.key_r}", f"  prior (two random records match): {self.prior_weight:+.2f}"]
         for row in self.table.itertuples(index=False):
             values = f"{row.value_l!s} | {row.value_r!s}"
             lines.append(f"  {row.comparison:<24} {row.level:<40} {row.weight:+7.2f}   ({values})")

@@ -23,7 +23,7 @@ from linkage.settings import LinkageSettings
 class ScoringReport:
     pairs_scored: int
     em_iterations: int
-    prior_match_share: float
+    prior_match_probability: float
     pairs_by_probability: dict[str, int] = field(default_factory=dict)
 
 
@@ -55,7 +55,7 @@ def _level_shares(frame: pd.DataFrame, column: str, levels: int, weights: np.nda
     w = np.ones(len(values)) if weights is None else weights
     counts = np.array([w[values == g].sum() for g in range(levels)], dtype=float)
     total = counts.sum()
-    smoothing = 0.5 / max(total, 1.0)
+    smoothing = 1.0 / max(total, 1.0)
     shares = (counts + smoothing) / (total + smoothing * levels) if total else np.full(levels, 1.0 / levels)
     return shares
 
@@ -76,22 +76,30 @@ def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dic
 
 
 def estimate_m_by_em(
-    patterns: pd.DataFrame, settings: LinkageSettings, u: dict[str, np.ndarray]
+    patterns: pd.DataFrame, settings: LinkageSettings, u: dict[str, np.ndarray],
+    held_out: tuple[str, ...] = (), fixed_m: dict[str, np.ndarray] | None = None,
 ) -> tuple[dict[str, np.ndarray], float, int]:
-    """EM for m and the match share, u held fixed (random sampling estimates it better)."""
+    """EM for m and the match share, u held fixed (random sampling estimates it better).
+
+    Comparisons in `held_out` take no part (the session selected its pairs by them); with
+    `fixed_m` only the match share is estimated.
+    """
     counts = patterns["n"].to_numpy(float)
+    active = [c for c in settings.comparisons if c.name not in held_out]
     m = {}
-    for comparison in settings.comparisons:
+    for comparison in active:
         k = len(comparison.levels)
         # Start believing the best levels are typical of matches.
         start = np.array([0.9 * (0.5 ** i) for i in range(k - 1)] + [0.05])
         m[comparison.name] = start / start.sum()
+    if fixed_m is not None:
+        m = {c.name: fixed_m[c.name] for c in active}
     share = 0.3
     iterations = 0
     for iterations in range(1, settings.em_max_iterations + 1):
         log_m = np.zeros(len(patterns))
         log_u = np.zeros(len(patterns))
-        for comparison in settings.comparisons:
+        for comparison in active:
             gamma = patterns[gamma_column(comparison)].to_numpy()
             known = gamma != NULL_LEVEL
             log_m[known] += np.log(m[comparison.name][gamma[known]])
@@ -100,8 +108,8 @@ def estimate_m_by_em(
         posterior = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
         matched = posterior * counts
         new_share = float(np.clip(matched.sum() / counts.sum(), 1e-9, 1 - 1e-9))
-        new_m = {}
-        for comparison in settings.comparisons:
+        new_m = dict(m)
+        for comparison in active if fixed_m is None else ():
             column = gamma_column(comparison)
             known = patterns[column].to_numpy() != NULL_LEVEL
             new_m[comparison.name] = _level_shares(patterns[known], column, len(comparison.levels), matched[known])
@@ -110,6 +118,30 @@ def estimate_m_by_em(
         if change < settings.em_tolerance:
             break
     return m, share, iterations
+
+
+def train_m(
+    patterns: pd.DataFrame, settings: LinkageSettings, u: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], int]:
+    """m per comparison, averaged over the training sessions that estimated it."""
+    if not settings.training_sessions:
+        m, _, iterations = estimate_m_by_em(patterns, settings, u)
+        return m, iterations
+    estimates: dict[str, list[np.ndarray]] = {}
+    iterations = 0
+    for session in settings.training_sessions:
+        agree = np.ones(len(patterns), dtype=bool)
+        for name, label in session.agree_on:
+            agree &= patterns[gamma_column(settings.comparison(name))].to_numpy() == settings.gamma_of(name, label)
+        if agree.sum() == 0:
+            continue
+        m, _, n = estimate_m_by_em(patterns[agree], settings, u, held_out=session.comparisons)
+        iterations += n
+        for name, values in m.items():
+            estimates.setdefault(name, []).append(values)
+    fallback, _, n = estimate_m_by_em(patterns, settings, u)
+    iterations += n
+    return {c.name: np.mean(estimates.get(c.name, [fallback[c.name]]), axis=0) for c in settings.comparisons}, iterations
 
 
 def _parameters_frame(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -159,6 +191,23 @@ def match_weight_sql(settings: LinkageSettings, prior_weight: float) -> tuple[st
     return "\n".join(joins), " + ".join(terms)
 
 
+def patterns_total(patterns: pd.DataFrame) -> range:
+    return range(int(patterns["n"].sum()))
+
+
+def _without_matches(sampled: np.ndarray, m: np.ndarray, random_match: float, sample_size: int) -> np.ndarray:
+    corrected = (sampled - random_match * m) / (1 - random_match)
+    # Never below a twentieth of what the sample saw, nor below what a sample of this size
+    # can tell apart from zero: a level never seen is rare, not impossible.
+    floor = np.maximum(sampled * 0.05, 1.0 / sample_size)
+    corrected = np.maximum(corrected, floor)
+    return corrected / corrected.sum()
+
+
+def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
+
+
 def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> ScoringReport:
     """Compare every candidate pair, estimate the model, and write `scored_pairs` and
     `model_parameters` (and `model_prior`)."""
@@ -167,14 +216,32 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL").df()
     u = estimate_u(con, settings)
     if len(patterns):
-        m, share, iterations = estimate_m_by_em(patterns, settings, u)
+        records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+        all_pairs = max(records * (records - 1) / 2, 1.0)
+        sampled_u = u
+        for _ in range(3):
+            m, iterations = train_m(patterns, settings, u)
+            _, share, n = estimate_m_by_em(patterns, settings, u, fixed_m=m)
+            iterations += n
+            # A random sample of pairs holds some true matches too (many, in small data):
+            # take their expected share out of u.
+            random_match = share * len(patterns_total(patterns)) / all_pairs
+            u = {name: _without_matches(sampled_u[name], m[name], random_match, settings.u_sample_pairs) for name in sampled_u}
     else:
         m, share, iterations = {c.name: np.full(len(c.levels), 1 / len(c.levels)) for c in settings.comparisons}, 1e-6, 0
     con.register("_parameters", _parameters_frame(settings, m, u))
     con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
     con.unregister("_parameters")
-    prior_weight = math.log2(share / (1 - share))
-    con.execute(f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share, {prior_weight!r}::DOUBLE AS prior_weight")
+    # u comes from random pairs, so the prior must be the chance that two *random* records
+    # match; the share among candidates would count the blocking agreement twice.
+    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    all_pairs = max(records * (records - 1) / 2, 1.0)
+    random_match = min(max(share * len_candidates(con) / all_pairs, 1e-12), 0.5)
+    prior_weight = math.log2(random_match / (1 - random_match))
+    con.execute(
+        f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share_among_candidates, "
+        f"{random_match!r}::DOUBLE AS match_probability_random_pair, {prior_weight!r}::DOUBLE AS prior_weight"
+    )
     build_term_frequencies(con, settings)
     joins, weight = match_weight_sql(settings, prior_weight)
     con.execute(
@@ -192,4 +259,4 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
            FROM scored_pairs GROUP BY 1"""
     ).fetchall()
     total = con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
-    return ScoringReport(total, iterations, share, dict(buckets))
+    return ScoringReport(total, iterations, random_match, dict(buckets))

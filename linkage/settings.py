@@ -52,9 +52,27 @@ class BlockingRule:
 
 
 @dataclass(frozen=True)
+class TrainingSession:
+    """EM over the candidate pairs that reached `agree_on` (comparison, level label) pairs;
+    those comparisons' own parameters are not estimated in this session.
+
+    Condition sessions on what belongs to one person (a birth date, a mobile number, the
+    full name), not on what a household shares (address, landline, family e-mail):
+    otherwise household members look like matches and first names stop mattering.
+    """
+
+    agree_on: tuple[tuple[str, str], ...]
+
+    @property
+    def comparisons(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.agree_on)
+
+
+@dataclass(frozen=True)
 class LinkageSettings:
     blocking_rules: tuple[BlockingRule, ...]
     comparisons: tuple[Comparison, ...]
+    training_sessions: tuple[TrainingSession, ...] = ()
     table: str = "linkage_features"
     # Random pairs used to estimate u (how often levels occur between non-matches).
     u_sample_pairs: int = 2_000_000
@@ -151,7 +169,7 @@ GERMAN_SETTINGS = LinkageSettings(
             "email",
             _missing("email_std"),
             (
-                Level("exact", "l.email_std = r.email_std", "email_std"),
+                Level("exact", "l.email_std = r.email_std"),
                 Level("same mailbox name", "l.email_local = r.email_local"),
                 Level("jaro-winkler >= 0.9 on mailbox name", _jw("l.email_local", "r.email_local", 0.9)),
                 Level("different", "TRUE"),
@@ -163,7 +181,7 @@ GERMAN_SETTINGS = LinkageSettings(
             _missing("phone_e164"),
             (
                 Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
-                Level("same landline", "l.phone_e164 = r.phone_e164", "phone_e164"),
+                Level("same landline", "l.phone_e164 = r.phone_e164"),
                 Level("different", "TRUE"),
             ),
             ("phone_e164",),
@@ -207,6 +225,11 @@ GERMAN_SETTINGS = LinkageSettings(
             ),
             ("salutation_std",),
         ),
+    ),
+    training_sessions=(
+        TrainingSession((("first_name", "exact"), ("last_name", "exact"))),
+        TrainingSession((("birth_date", "exact"),)),
+        TrainingSession((("phone", "same mobile"),)),
     ),
     contradictions=(("birth_date", "different"), ("first_name", "different"), ("gender", "different")),
 )

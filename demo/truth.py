@@ -1,0 +1,81 @@
+"""The expected golden values, computed from the record versions that were actually
+written, by the rules in docs/ARCHITECTURE.md (so nothing hidden decides the answer)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sources.identifiers import e164
+
+TRUTH_COLUMNS = ("person_id", "salutation", "first_name", "last_name", "email", "phone", "street", "house_number",
+                 "postal_code", "city", "country", "marketing_consent", "consent_source", "total_revenue", "erased")
+
+
+def live_records(versions: pd.DataFrame, day: int) -> pd.DataFrame:
+    """The record versions a correct pipeline holds after the deliveries of days 1..day."""
+    ok = versions[~versions["malformed"]]
+    snapshots = ok[ok["source"].isin(["shop", "newsletter"]) & (ok["day"] == day)]
+    cards = ok[(ok["source"] == "pos") & (ok["day"] <= day)].sort_values("day").drop_duplicates("record_id", keep="last")
+    tickets = ok[(ok["source"] == "hotline") & (ok["day"] <= day)].drop_duplicates("record_id")
+    return pd.concat([snapshots, cards, tickets], ignore_index=True)
+
+
+def _same_spelling(emitted: pd.Series, true: pd.Series) -> pd.Series:
+    return emitted.fillna("").str.strip().str.lower() == true.fillna("").str.lower()
+
+
+def expected_persons(live: pd.DataFrame, persons: pd.DataFrame, erased: set[str]) -> pd.DataFrame:
+    live = live.copy()
+    live["person_id"] = persons["person_id"].values[live["person"].values]
+    live = live.sort_values(["t_record", "source", "record_id"])
+    groups = live.groupby("person_id")
+    out = pd.DataFrame(index=pd.Index(sorted(live["person_id"].unique()), name="person_id"))
+
+    out["salutation"] = groups["salutation_emitted"].agg(lambda s: s.notna().any())
+    true = persons.set_index("person_id")
+    out["salutation"] = np.where(out["salutation"], true.loc[out.index, "salutation"], None)
+
+    first_ok = _same_spelling(live["first_emitted"], live["first_true"]).groupby(live["person_id"]).any()
+    out["first_name"] = true.loc[out.index, "first_name"].where(first_ok.reindex(out.index, fill_value=False))
+    named = live[live["last_emitted"].notna()]
+    current_last = named.groupby("person_id")["last_true"].last()
+    spelled = _same_spelling(named["last_emitted"], named["person_id"].map(current_last)).groupby(named["person_id"]).any()
+    out["last_name"] = current_last.where(spelled.reindex(current_last.index, fill_value=False)).reindex(out.index)
+
+    mail = live[live["email_emitted"].notna() & ~live["bounced"].astype(bool)]
+    out["email"] = mail.groupby("person_id")["email_emitted"].last().str.strip().str.lower().reindex(out.index)
+
+    phones = live[live["phone_emitted"].notna()].copy()
+    phones["e164"] = e164(phones["phone_emitted"])
+    out["phone"] = phones[phones["e164"].notna()].groupby("person_id")["e164"].last().reindex(out.index)
+
+    addressed = live[live["street_emitted"].notna()].groupby("person_id").last()
+    out["street"] = addressed["street_true"].reindex(out.index)
+    out["house_number"] = addressed["house_true"].str.lower().reindex(out.index)
+    out["postal_code"] = addressed["postal_true"].reindex(out.index)
+    out["city"] = addressed["city_true"].reindex(out.index)
+    out["country"] = addressed["country_true"].reindex(out.index)
+
+    decided = live[live["consent_decision"].notna() & live["consent_at"].notna()].sort_values("consent_at")
+    latest = decided.groupby("person_id").last()
+    out["marketing_consent"] = (latest["consent_decision"] == "yes").reindex(out.index, fill_value=False)
+    out["consent_source"] = latest["source"].reindex(out.index)
+
+    money = live[live["source"].isin(["shop", "pos"])]
+    out["total_revenue"] = money.groupby("person_id")["revenue"].sum().round(2).reindex(out.index).fillna(0.0)
+    out["erased"] = out.index.isin(erased)
+    return out.reset_index()[list(TRUTH_COLUMNS)]
+
+
+def record_lifetimes(versions: pd.DataFrame, persons: pd.DataFrame, days: int) -> pd.DataFrame:
+    spans = []
+    for day in range(1, days + 1):
+        live = live_records(versions, day)[["source", "record_id", "person"]].drop_duplicates()
+        live["day"] = day
+        spans.append(live)
+    spans = pd.concat(spans)
+    out = spans.groupby(["source", "record_id", "person"])["day"].agg(["min", "max"]).reset_index()
+    out["person_id"] = persons["person_id"].values[out["person"].values]
+    return out.rename(columns={"record_id": "source_record_id", "min": "first_day", "max": "last_day"})[
+        ["source", "source_record_id", "person_id", "first_day", "last_day"]]
