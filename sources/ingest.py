@@ -98,7 +98,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
         )
     loaded, content_rejects = con.execute(
         "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
-    ).fetchone()
+    ).fetchall()[0]
     con.execute(f"DROP TABLE _checked; DROP TABLE {INCOMING}")
     rejected = content_rejects + len(structural)
     return FileReport(path.name, digest, "loaded", None, loaded + rejected, loaded, rejected)
@@ -128,7 +128,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path
         handled, earlier = _seen(con, digest)
         if handled and con.execute(
             "SELECT count(*) FROM ingest_files WHERE file_hash = ? AND file_name = ?", [digest, path.name]
-        ).fetchone()[0]:
+        ).fetchall()[0][0]:
             continue
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         if earlier is not None:

@@ -164,7 +164,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> li
             "FROM _csv_rejects GROUP BY line ORDER BY line"
         ).fetchall()
         physical = _physical_lines(utf8_path, [int(r[1]) for r in rejected])
-    accepted = con.execute("SELECT count(*) FROM _accepted").fetchone()[0]
+    accepted = con.execute("SELECT count(*) FROM _accepted").fetchall()[0][0]
     # The n-th accepted row is the n-th record number that was not rejected.
     con.execute("CREATE OR REPLACE TEMP TABLE _rejected_numbers (n BIGINT)")
     if rejected:

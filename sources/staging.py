@@ -21,7 +21,7 @@ def _erased_filter(con: duckdb.DuckDBPyConnection) -> str:
     """Records of erased persons stay out, even when later exports still carry them."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     if not exists:
         return ""
     return """
@@ -57,7 +57,7 @@ def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.execute("DROP TABLE _staged_all; DROP TABLE _staged_kept")
     _drop_erased_phones(con)
-    return con.execute("SELECT count(*) FROM staged_records").fetchone()[0]
+    return con.execute("SELECT count(*) FROM staged_records").fetchall()[0][0]
 
 
 def _drop_erased_phones(con: duckdb.DuckDBPyConnection) -> None:
@@ -65,8 +65,8 @@ def _drop_erased_phones(con: duckdb.DuckDBPyConnection) -> None:
     (it may be a household's landline, so the record itself stays)."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchone()[0]
-    if not exists or not con.execute("SELECT count(*) FROM erased_identifiers WHERE kind = 'phone'").fetchone()[0]:
+    ).fetchall()[0][0]
+    if not exists or not con.execute("SELECT count(*) FROM erased_identifiers WHERE kind = 'phone'").fetchall()[0][0]:
         return
     phones = con.execute("SELECT DISTINCT phone FROM staged_records WHERE phone IS NOT NULL").df()["phone"]
     frame = pd.DataFrame({"phone": phones, "phone_e164": e164(phones)})

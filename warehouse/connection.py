@@ -27,5 +27,5 @@ def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = ?",
             [name],
-        ).fetchone()[0]
+        ).fetchall()[0][0]
     )

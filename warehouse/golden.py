@@ -1,0 +1,104 @@
+"""Building the golden tables of one run: ids, survivors, sources, provenance, changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids
+from warehouse.review_queue import build_review_queue
+from warehouse.settings import Settings
+from warehouse.survivorship import PROVENANCE, build_survivors
+
+CONTRACT_COLUMNS = (
+    "golden_id", "salutation", "first_name", "last_name", "email", "phone", "street", "house_number",
+    "postal_code", "city", "country", "marketing_consent", "consent_source", "consent_updated_at",
+    "total_revenue", "source_count", "first_seen_at", "last_seen_at", "updated_at",
+)
+COMPARED = [c for c in CONTRACT_COLUMNS if c not in ("golden_id", "updated_at")]
+
+GOLDEN_DDL = """
+CREATE TABLE IF NOT EXISTS golden_customers (
+    golden_id VARCHAR PRIMARY KEY, salutation VARCHAR, first_name VARCHAR, last_name VARCHAR, email VARCHAR,
+    phone VARCHAR, street VARCHAR, house_number VARCHAR, postal_code VARCHAR, city VARCHAR, country VARCHAR,
+    marketing_consent BOOLEAN NOT NULL, consent_source VARCHAR, consent_updated_at TIMESTAMP,
+    total_revenue DECIMAL(12,2), source_count INTEGER, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP,
+    updated_at TIMESTAMP
+)
+"""
+
+
+@dataclass
+class GoldenReport:
+    customers: int
+    source_records: int
+    created: int
+    updated: int
+    review_queue: int
+    ids: IdReport
+
+    @property
+    def duplicate_rate(self) -> float:
+        return 1 - self.customers / self.source_records if self.source_records else 0.0
+
+
+def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime) -> GoldenReport:
+    con.execute(IDS_DDL)
+    con.execute(GOLDEN_DDL)
+    ids = assign_golden_ids(con, run_at)
+    build_survivors(con)
+
+    con.execute("CREATE OR REPLACE TABLE golden_customers_previous AS SELECT * FROM golden_customers")
+    changed = " OR ".join(f"s.{c} IS DISTINCT FROM p.{c}" for c in COMPARED)
+    con.execute("DELETE FROM golden_customers")
+    con.execute(
+        f"""
+        INSERT INTO golden_customers
+        SELECT {', '.join('s.' + c for c in CONTRACT_COLUMNS if c != 'updated_at')},
+               CASE WHEN p.golden_id IS NULL OR {changed} THEN ?::TIMESTAMP ELSE p.updated_at END
+        FROM _survivors s LEFT JOIN golden_customers_previous p USING (golden_id)
+        """,
+        [run_at],
+    )
+    changed_list = " || ".join(
+        f"CASE WHEN s.{c} IS DISTINCT FROM p.{c} THEN '{c},' ELSE '' END" for c in COMPARED
+    )
+    con.execute(
+        f"""
+        INSERT INTO customer_changes
+        SELECT ?::TIMESTAMP, s.golden_id,
+               CASE WHEN p.golden_id IS NULL THEN 'created' ELSE 'updated' END,
+               CASE WHEN p.golden_id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END, NULL
+        FROM golden_customers s LEFT JOIN golden_customers_previous p USING (golden_id)
+        WHERE p.golden_id IS NULL OR s.updated_at = ?::TIMESTAMP
+        """,
+        [run_at, run_at],
+    )
+    # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE golden_sources AS
+        SELECT m.golden_id, r.source, r.source_record_id,
+               CASE WHEN row_number() OVER (PARTITION BY m.golden_id ORDER BY r.first_seen_at NULLS LAST, r.record_key) = 1
+                    THEN 1.0 ELSE coalesce(c.match_probability, 1.0) END AS match_probability
+        FROM staged_records r JOIN golden_membership m USING (record_key)
+        LEFT JOIN clusters c USING (record_key)
+        """
+    )
+    provenance = " UNION ALL ".join(
+        f"SELECT golden_id, '{column}' AS column_name, {group}_src AS source, {group}_id AS source_record_id "
+        f"FROM _survivors WHERE {group}_src IS NOT NULL"
+        for column, group in PROVENANCE.items()
+    )
+    con.execute(f"CREATE OR REPLACE TABLE golden_provenance AS {provenance}")
+    con.execute("DROP TABLE _survivors")
+    review = build_review_queue(con, settings.review_lower, settings.review_upper)
+
+    customers, records = con.execute("SELECT (SELECT count(*) FROM golden_customers), (SELECT count(*) FROM golden_sources)").fetchall()[0]
+    created, updated = con.execute(
+        "SELECT count(*) FILTER (WHERE change_type = 'created'), count(*) FILTER (WHERE change_type = 'updated') "
+        "FROM customer_changes WHERE run_at = ?", [run_at]
+    ).fetchall()[0]
+    return GoldenReport(customers, records, created, updated, review, ids)

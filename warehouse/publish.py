@@ -1,0 +1,74 @@
+"""Publishing: a complete new version of the golden file, swapped in atomically.
+
+DuckDB locks a file for its writer, so the pipeline never writes the published file in
+place: it writes a new file beside it and `os.replace`s it over the old one. A reader that
+has the old file open keeps reading the old version; the next reader opens the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from warehouse.golden import GOLDEN_DDL
+
+# published table -> (warehouse query, DDL of the published table)
+PUBLISHED_TABLES = {
+    "customers": ("SELECT * FROM golden_customers", GOLDEN_DDL.replace("CREATE TABLE IF NOT EXISTS golden_customers", "CREATE TABLE {db}.customers")),
+    "customer_sources": ("SELECT golden_id, source, source_record_id, match_probability::DOUBLE AS match_probability FROM golden_sources", None),
+    "golden_id_history": ("SELECT retired_id, golden_id, retired_at, reason FROM golden_id_history", None),
+    "customer_changes": ("SELECT * FROM customer_changes", None),
+    "review_queue": ("SELECT * FROM review_queue", None),
+    "golden_provenance": ("SELECT * FROM golden_provenance", None),
+}
+
+
+@dataclass
+class PublishReport:
+    path: str
+    customers: int
+    customer_sources: int
+    bytes: int
+
+
+def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: datetime) -> PublishReport:
+    published_path = Path(published_path).resolve()
+    published_path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
+    alias = "next_version"
+    attached = False
+    try:
+        con.execute(f"ATTACH '{temporary}' AS {alias}")
+        attached = True
+        for table, (query, ddl) in PUBLISHED_TABLES.items():
+            if ddl:
+                con.execute(ddl.format(db=alias))
+                con.execute(f"INSERT INTO {alias}.{table} {query}")
+            else:
+                con.execute(f"CREATE TABLE {alias}.{table} AS {query}")
+        con.execute(
+            f"CREATE TABLE {alias}.publication AS SELECT ?::TIMESTAMP AS published_at, "
+            f"(SELECT count(*) FROM {alias}.customers) AS customers",
+            [run_at],
+        )
+        counts = con.execute(
+            f"SELECT (SELECT count(*) FROM {alias}.customers), (SELECT count(*) FROM {alias}.customer_sources)"
+        ).fetchall()[0]
+        con.execute(f"DETACH {alias}")
+        attached = False
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, published_path)
+    except BaseException:
+        if attached:
+            con.execute(f"DETACH {alias}")
+        for leftover in (temporary, temporary.with_name(temporary.name + ".wal")):
+            if leftover.exists():
+                leftover.unlink()
+        raise
+    return PublishReport(str(published_path), counts[0], counts[1], published_path.stat().st_size)

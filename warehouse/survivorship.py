@@ -1,0 +1,155 @@
+"""One golden row per person: which record's value survives, column by column.
+
+Rules (docs/ARCHITECTURE.md): names in their best spelling (the spelling most records
+agree on, with umlauts and ß where any record has them, proper case; the last name
+follows the most recent record so a marriage shows); the most recent e-mail that did not
+bounce; the most recent valid phone; the most recent address, street spelled out; the
+latest explicit consent decision; revenue summed over accounts and cards.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from linkage.names import display_name_case
+
+# Spellings that differ only by umlaut writing or case share this key: Müller/Mueller/MULLER.
+def _spelling_key(column: str) -> str:
+    folded = (f"replace(replace(replace(replace(lower(trim({column})), 'ä', 'a'), 'ö', 'o'), 'ü', 'u'), 'ß', 's')")
+    return f"nullif(replace(replace(replace(replace(strip_accents({folded}), 'ae', 'a'), 'oe', 'o'), 'ue', 'u'), 'ss', 's'), '')"
+
+
+_HAS_UMLAUT = "regexp_matches({c}, '[äöüÄÖÜß]')"
+_STREET_SPLIT = r"^(.*?)[\s,]*([0-9]+\s*[a-zA-Z]?(\s*[-/]\s*[0-9]+\s*[a-zA-Z]?)?)$"
+
+
+def _best_name_sql(column: str, anchor: str) -> str:
+    """Per golden id, the display spelling of `column`.
+
+    anchor 'frequent': the spelling most records share (first names do not change);
+    anchor 'recent': spellings close to the most recent record's (a married name wins).
+    """
+    key = _spelling_key(f"r.{column}")
+    anchor_filter = (
+        "TRUE" if anchor == "frequent"
+        else f"jaro_winkler_similarity(v.spelling_key, a.anchor_key) >= 0.9"
+    )
+    return f"""
+    WITH v AS (
+        SELECT m.golden_id, r.{column} AS value, {key} AS spelling_key, r.record_updated_at, r.source, r.source_record_id
+        FROM staged_records r JOIN golden_membership m USING (record_key)
+        WHERE {key} IS NOT NULL
+    ), a AS (
+        SELECT golden_id, arg_max(spelling_key, record_updated_at) AS anchor_key FROM v GROUP BY golden_id
+    ), keys AS (
+        SELECT v.golden_id, v.spelling_key, count(*) AS n, max(v.record_updated_at) AS latest
+        FROM v JOIN a USING (golden_id) WHERE {anchor_filter} GROUP BY ALL
+    ), chosen AS (
+        SELECT golden_id, spelling_key FROM keys
+        QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY n DESC, latest DESC, spelling_key) = 1
+    )
+    SELECT v.golden_id, trim(v.value) AS value, v.source, v.source_record_id
+    FROM v JOIN chosen USING (golden_id, spelling_key)
+    QUALIFY row_number() OVER (
+        PARTITION BY v.golden_id
+        ORDER BY {_HAS_UMLAUT.format(c='v.value')} DESC,
+                 (trim(v.value) <> upper(trim(v.value)) AND trim(v.value) <> lower(trim(v.value))) DESC,
+                 v.record_updated_at DESC, v.source_record_id) = 1
+    """
+
+
+def street_display_sql(column: str) -> str:
+    """`Hauptstr. 5` -> `Hauptstraße`; `leopoldstrasse 101 a` -> `Leopoldstraße`."""
+    name = f"CASE WHEN regexp_matches(trim({column}), '{_STREET_SPLIT}') THEN regexp_extract(trim({column}), '{_STREET_SPLIT}', 1) ELSE trim({column}) END"
+    spelled = f"regexp_replace({name}, '([Ss])tr(\\.|asse|aße)?(\\s|$)', '\\1traße\\3', 'g')"
+    spelled = f"regexp_replace({spelled}, '([Pp])l\\.(\\s|$)', '\\1latz\\2', 'g')"
+    spelled = f"trim(regexp_replace({spelled}, '\\s+', ' ', 'g'))"
+    return f"nullif(upper({spelled}[1]) || {spelled}[2:], '')"
+
+
+def house_number_sql(column: str) -> str:
+    return (f"CASE WHEN regexp_matches(trim({column}), '{_STREET_SPLIT}') "
+            f"THEN lower(replace(regexp_extract(trim({column}), '{_STREET_SPLIT}', 2), ' ', '')) END")
+
+
+def build_survivors(con: duckdb.DuckDBPyConnection) -> None:
+    """(Re)build `_survivors`: contract columns (without updated_at) and their provenance."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _first AS {_best_name_sql('first_name', 'frequent')}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _last AS {_best_name_sql('last_name', 'recent')}")
+    # Proper case for display runs once per distinct spelling.
+    for table in ("_first", "_last"):
+        values = con.execute(f"SELECT DISTINCT value FROM {table}").df()["value"]
+        con.register("_cased", pd.DataFrame({"value": values, "display": values.map(display_name_case)}))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT t.*, c.display FROM {table} t JOIN _cased c USING (value)")
+        con.unregister("_cased")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _records AS
+        SELECT m.golden_id, r.*, f.phone_e164, f.postal_code AS postal_code_std,
+               {street_display_sql('r.street')} AS street_display, {house_number_sql('r.street')} AS house_display
+        FROM staged_records r JOIN golden_membership m USING (record_key)
+        LEFT JOIN linkage_features f USING (record_key)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _survivors AS
+        WITH mail AS (
+            SELECT golden_id, lower(trim(email)) AS email, source, source_record_id FROM _records
+            WHERE email IS NOT NULL AND NOT coalesce(email_bounced, false)
+              AND regexp_matches(lower(trim(email)), '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$')
+            QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
+        ), phone AS (
+            SELECT golden_id, phone_e164 AS phone, source, source_record_id FROM _records WHERE phone_e164 IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
+        ), address AS (
+            SELECT golden_id, street_display AS street, house_display AS house_number, postal_code, city, country,
+                   source, source_record_id
+            FROM _records WHERE street_display IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
+        ), salutation AS (
+            SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
+        ), consent AS (
+            -- The latest explicit decision; on a tie a `no` wins: never consent in doubt.
+            SELECT golden_id, consent_decision, consent_at, source, source_record_id FROM _records
+            WHERE consent_decision IS NOT NULL AND consent_at IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY golden_id
+                ORDER BY consent_at DESC, (consent_decision = 'yes') ASC, source_record_id) = 1
+        ), totals AS (
+            SELECT golden_id,
+                   CAST(coalesce(sum(revenue) FILTER (WHERE source IN ('shop', 'pos')), 0) AS DECIMAL(12,2)) AS total_revenue,
+                   CAST(count(*) AS INTEGER) AS source_count,
+                   min(least(first_seen_at, last_seen_at)) AS first_seen_at,
+                   max(greatest(first_seen_at, last_seen_at)) AS last_seen_at
+            FROM _records GROUP BY golden_id
+        )
+        SELECT t.golden_id,
+               s.salutation, f.display AS first_name, l.display AS last_name,
+               mail.email, phone.phone,
+               a.street, a.house_number, a.postal_code, a.city, a.country,
+               coalesce(c.consent_decision = 'yes', false) AS marketing_consent,
+               c.source AS consent_source, c.consent_at AS consent_updated_at,
+               t.total_revenue, t.source_count, t.first_seen_at, t.last_seen_at,
+               s.source AS salutation_src, s.source_record_id AS salutation_id,
+               f.source AS first_name_src, f.source_record_id AS first_name_id,
+               l.source AS last_name_src, l.source_record_id AS last_name_id,
+               mail.source AS email_src, mail.source_record_id AS email_id,
+               phone.source AS phone_src, phone.source_record_id AS phone_id,
+               a.source AS address_src, a.source_record_id AS address_id,
+               c.source AS consent_src, c.source_record_id AS consent_id
+        FROM totals t
+        LEFT JOIN salutation s USING (golden_id) LEFT JOIN _first f USING (golden_id) LEFT JOIN _last l USING (golden_id)
+        LEFT JOIN mail USING (golden_id) LEFT JOIN phone USING (golden_id) LEFT JOIN address a USING (golden_id)
+        LEFT JOIN consent c USING (golden_id)
+        """
+    )
+    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records")
+
+
+PROVENANCE = {
+    "salutation": "salutation", "first_name": "first_name", "last_name": "last_name", "email": "email",
+    "phone": "phone", "street": "address", "house_number": "address", "postal_code": "address", "city": "address",
+    "country": "address", "marketing_consent": "consent",
+}
