@@ -1,6 +1,5 @@
 """What makes the pipeline run by itself: the job, the landing-folder sensor, the schedule."""
 
-from __future__ import annotations
 
 import hashlib
 import json

@@ -5,7 +5,6 @@
       ->  golden_customers  -[golden_expectations blocks]->  published_golden  ->  quality_report
 """
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """From persons to the published golden table: erasure, survivorship, atomic publish."""
 
-from __future__ import annotations
 
 from datetime import datetime, timezone
 
@@ -59,6 +58,7 @@ def golden_customers(context: dg.AssetExecutionContext, kundenstamm: Kundenstamm
     with timed(metadata), kundenstamm.warehouse() as con:
         report = build_golden(con, kundenstamm.settings(), _run_started_at(context))
     metadata.update(report_metadata(report))
+    metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)
 
 

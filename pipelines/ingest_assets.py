@@ -1,6 +1,5 @@
 """Raw assets: one per landing folder. Each loads only files it has not seen before."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -51,7 +50,11 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
                 context.log.warning(
                     f"{folder}: {file.rows_rejected} rows of {file.file_name} set aside in `rejects`"
                 )
-        metadata.update(report_metadata(report))
+        metadata.update(report_metadata(report.summary()))
+        metadata["files"] = dg.MetadataValue.md(
+            "\n".join(f"- `{f.file_name}`: {f.status}, {f.rows_loaded} rows loaded, {f.rows_rejected} rejected"
+                      + (f" ({f.reason})" if f.reason else "") for f in report.files) or "no new files"
+        )
         return dg.MaterializeResult(metadata=metadata)
 
     return raw

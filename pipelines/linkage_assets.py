@@ -1,6 +1,5 @@
 """From raw rows to persons: staging, standardisation, blocking, scoring, clustering."""
 
-from __future__ import annotations
 
 import dagster as dg
 
@@ -62,7 +61,7 @@ def candidate_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         per_rule = build_candidate_pairs(con, GERMAN_SETTINGS)
-        total = con.execute("SELECT count(*) FROM candidate_pairs").fetchone()[0]
+        total = con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
     metadata["row_count"] = dg.MetadataValue.int(total)
     metadata.update({f"pairs_by_rule.{rule}": dg.MetadataValue.int(n) for rule, n in per_rule.items()})
     return dg.MaterializeResult(metadata=metadata)
@@ -92,6 +91,7 @@ def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     with timed(metadata), kundenstamm.warehouse() as con:
         report = build_clusters(con, kundenstamm.match_threshold)
     metadata.update(report_metadata(report))
+    metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -1,6 +1,5 @@
 """great-expectations suites as Dagster asset checks, and the analysts' report."""
 
-from __future__ import annotations
 
 from pathlib import Path
 
