@@ -160,7 +160,7 @@ def shop_records(persons: pd.DataFrame, timeline: Timeline, rng: np.random.Gener
     first_versions["accepts"] = first_versions["accepts"].where(first_versions["consent_at"].notna(), False)
     first_versions["total_spent"] = np.round(first_versions["total_spent"] + first_versions["version"] * rng.gamma(1.0, 40, len(first_versions)), 2)
     first_versions["birthday"] = np.where(rng.random(len(first_versions)) < 0.3, persons.iloc[first_versions["person"].values]["birth_date"].astype(str).values, None)
-    first_versions = _decorate(first_versions, persons, rng, names=0.97, street=True, phone=0.4, email=0.98, salutation=0.0)
+    first_versions = _decorate(first_versions, persons, rng, names=0.99, street=True, phone=0.4, email=0.98, salutation=0.0)
     first_versions["email_emitted"] = first_versions["email_emitted"].where(first_versions["email_emitted"].notna(), None)
     keep = ["record_id", "version"]
     rows = rows[["record_id", "version", "day"]].merge(first_versions.drop(columns=["day"]), on=keep)

@@ -60,7 +60,7 @@ def _level_shares(frame: pd.DataFrame, column: str, levels: int, weights: np.nda
     return shares
 
 
-def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, np.ndarray]:
+def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     _create_u_sample(con, settings)
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
     vectors = con.execute(
@@ -72,7 +72,28 @@ def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dic
         column = gamma_column(comparison)
         observed = vectors[vectors[column] != NULL_LEVEL]
         u[comparison.name] = _level_shares(observed, column, len(comparison.levels), observed["n"].to_numpy(float))
-    return u
+    return u, vectors
+
+
+def _posterior(patterns: pd.DataFrame, settings: LinkageSettings, m: dict, u: dict, prior: float) -> np.ndarray:
+    log_odds = np.full(len(patterns), math.log(prior / (1 - prior)))
+    for comparison in settings.comparisons:
+        gamma = patterns[gamma_column(comparison)].to_numpy()
+        known = gamma != NULL_LEVEL
+        log_odds[known] += np.log(m[comparison.name][gamma[known]]) - np.log(u[comparison.name][gamma[known]])
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+
+
+def u_without_matches(random_patterns: pd.DataFrame, settings: LinkageSettings, m: dict, u: dict, prior: float) -> dict:
+    """u again from the random sample, each sampled pair weighed by how likely it is a
+    non-match: in small data a random sample holds many true matches."""
+    weights = random_patterns["n"].to_numpy(float) * (1 - _posterior(random_patterns, settings, m, u, prior))
+    result = {}
+    for comparison in settings.comparisons:
+        column = gamma_column(comparison)
+        known = random_patterns[column].to_numpy() != NULL_LEVEL
+        result[comparison.name] = _level_shares(random_patterns[known], column, len(comparison.levels), weights[known])
+    return result
 
 
 def estimate_m_by_em(
@@ -191,19 +212,6 @@ def match_weight_sql(settings: LinkageSettings, prior_weight: float) -> tuple[st
     return "\n".join(joins), " + ".join(terms)
 
 
-def patterns_total(patterns: pd.DataFrame) -> range:
-    return range(int(patterns["n"].sum()))
-
-
-def _without_matches(sampled: np.ndarray, m: np.ndarray, random_match: float, sample_size: int) -> np.ndarray:
-    corrected = (sampled - random_match * m) / (1 - random_match)
-    # Never below a twentieth of what the sample saw, nor below what a sample of this size
-    # can tell apart from zero: a level never seen is rare, not impossible.
-    floor = np.maximum(sampled * 0.05, 1.0 / sample_size)
-    corrected = np.maximum(corrected, floor)
-    return corrected / corrected.sum()
-
-
 def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
 
@@ -214,29 +222,26 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     con.execute(f"CREATE OR REPLACE TEMP TABLE _vectors AS {comparison_vectors_sql(settings, 'candidate_pairs')}")
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
     patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL").df()
-    u = estimate_u(con, settings)
+    u, random_patterns = estimate_u(con, settings)
+    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    all_pairs = max(records * (records - 1) / 2, 1.0)
+    candidates = int(patterns["n"].sum()) if len(patterns) else 0
     if len(patterns):
-        records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
-        all_pairs = max(records * (records - 1) / 2, 1.0)
-        sampled_u = u
+        iterations = 0
         for _ in range(3):
-            m, iterations = train_m(patterns, settings, u)
-            _, share, n = estimate_m_by_em(patterns, settings, u, fixed_m=m)
-            iterations += n
-            # A random sample of pairs holds some true matches too (many, in small data):
-            # take their expected share out of u.
-            random_match = share * len(patterns_total(patterns)) / all_pairs
-            u = {name: _without_matches(sampled_u[name], m[name], random_match, settings.u_sample_pairs) for name in sampled_u}
+            m, n = train_m(patterns, settings, u)
+            _, share, k = estimate_m_by_em(patterns, settings, u, fixed_m=m)
+            iterations += n + k
+            random_match = min(max(share * candidates / all_pairs, 1e-12), 0.5)
+            u = u_without_matches(random_patterns, settings, m, u, random_match)
     else:
         m, share, iterations = {c.name: np.full(len(c.levels), 1 / len(c.levels)) for c in settings.comparisons}, 1e-6, 0
+        random_match = 1e-6
     con.register("_parameters", _parameters_frame(settings, m, u))
     con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
     con.unregister("_parameters")
     # u comes from random pairs, so the prior must be the chance that two *random* records
     # match; the share among candidates would count the blocking agreement twice.
-    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
-    all_pairs = max(records * (records - 1) / 2, 1.0)
-    random_match = min(max(share * len_candidates(con) / all_pairs, 1e-12), 0.5)
     prior_weight = math.log2(random_match / (1 - random_match))
     con.execute(
         f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share_among_candidates, "

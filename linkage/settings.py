@@ -128,7 +128,8 @@ GERMAN_SETTINGS = LinkageSettings(
             _missing("first_name_std"),
             (
                 Level("exact", "l.first_name_std = r.first_name_std", "first_name_std"),
-                Level("swapped with surname", "l.first_name_std = r.last_name_std AND l.last_name_std = r.first_name_std"),
+                Level("swapped with surname",
+                      f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)}"),
                 Level("jaro-winkler >= 0.92", _jw("l.first_name_std", "r.first_name_std", 0.92)),
                 Level("same sound", "l.first_name_phon = r.first_name_phon"),
                 Level("one is a prefix of the other",
@@ -142,7 +143,8 @@ GERMAN_SETTINGS = LinkageSettings(
             _missing("last_name_std"),
             (
                 Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
-                Level("swapped with first name", "l.first_name_std = r.last_name_std AND l.last_name_std = r.first_name_std"),
+                Level("swapped with first name",
+                      f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)}"),
                 Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92)),
                 Level("same sound", "l.last_name_phon = r.last_name_phon"),
                 Level("shares part of a double name",

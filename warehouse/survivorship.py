@@ -73,8 +73,24 @@ def house_number_sql(column: str) -> str:
             f"THEN lower(replace(regexp_extract(trim({column}), '{_STREET_SPLIT}', 2), ' ', '')) END")
 
 
-def build_survivors(con: duckdb.DuckDBPyConnection) -> None:
-    """(Re)build `_survivors`: contract columns (without updated_at) and their provenance."""
+def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5) -> None:
+    """(Re)build `_survivors`: contract columns (without updated_at) and their provenance.
+
+    `doubt_threshold`: pairs at or above this probability that were not linked still
+    pass on an opt-out (see the consent rule).
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _doubtful_neighbours AS
+        SELECT p.key_l AS own_key, p.key_r AS other_key FROM scored_pairs p
+        JOIN golden_membership a ON a.record_key = p.key_l JOIN golden_membership b ON b.record_key = p.key_r
+        WHERE p.match_probability >= {float(doubt_threshold)} AND a.golden_id <> b.golden_id
+        UNION ALL
+        SELECT p.key_r, p.key_l FROM scored_pairs p
+        JOIN golden_membership a ON a.record_key = p.key_l JOIN golden_membership b ON b.record_key = p.key_r
+        WHERE p.match_probability >= {float(doubt_threshold)} AND a.golden_id <> b.golden_id
+        """
+    )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _first AS {_best_name_sql('first_name', 'frequent')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _last AS {_best_name_sql('last_name', 'recent')}")
     # Proper case for display runs once per distinct spelling.
@@ -111,10 +127,20 @@ def build_survivors(con: duckdb.DuckDBPyConnection) -> None:
         ), salutation AS (
             SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
-        ), consent AS (
-            -- The latest explicit decision; on a tie a `no` wins: never consent in doubt.
+        ), decisions AS (
             SELECT golden_id, consent_decision, consent_at, source, source_record_id FROM _records
             WHERE consent_decision IS NOT NULL AND consent_at IS NOT NULL
+            UNION ALL
+            -- In doubt, no: a later opt-out on a record that may well be the same person
+            -- (a pair the model was not sure enough to link) also counts.
+            SELECT m.golden_id, r.consent_decision, r.consent_at, r.source, r.source_record_id
+            FROM _doubtful_neighbours n
+            JOIN golden_membership m ON m.record_key = n.own_key
+            JOIN staged_records r ON r.record_key = n.other_key
+            WHERE r.consent_decision IN ('no', 'pending') AND r.consent_at IS NOT NULL
+        ), consent AS (
+            -- The latest explicit decision; on a tie a `no` wins: never consent in doubt.
+            SELECT golden_id, consent_decision, consent_at, source, source_record_id FROM decisions
             QUALIFY row_number() OVER (PARTITION BY golden_id
                 ORDER BY consent_at DESC, (consent_decision = 'yes') ASC, source_record_id) = 1
         ), totals AS (
@@ -145,7 +171,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection) -> None:
         LEFT JOIN consent c USING (golden_id)
         """
     )
-    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records")
+    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _doubtful_neighbours")
 
 
 PROVENANCE = {
