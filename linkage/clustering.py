@@ -109,15 +109,17 @@ def build_clusters(
 ) -> ClusterReport:
     """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record."""
     decisions = build_review_decisions(con)
-    contradiction = " OR ".join(
-        f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}"
-        for name, label in settings.contradictions
-    ) or "false"
+    def any_level(pairs: tuple[tuple[str, str], ...]) -> str:
+        return " OR ".join(
+            f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}" for name, label in pairs
+        ) or "false"
+
+    contradiction, veto = any_level(settings.contradictions), any_level(settings.vetoes)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability FROM scored_pairs s
-        WHERE match_probability >= {threshold}
+        WHERE match_probability >= {threshold} AND NOT ({veto})
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
@@ -130,7 +132,7 @@ def build_clusters(
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
         SELECT key_l, key_r FROM scored_pairs
-        WHERE match_probability < {threshold} AND ({contradiction})
+        WHERE (match_probability < {threshold} AND ({contradiction})) OR ({veto})
         UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
         """
     )

@@ -82,6 +82,9 @@ class LinkageSettings:
     # not link are kept apart by the clustering even when a chain of links joins them, so
     # a family e-mail cannot merge mother and son.
     contradictions: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # (comparison, level label) that no amount of other agreement outweighs: two known,
+    # different birth dates are two people (father and son with the same name and address).
+    vetoes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     def comparison(self, name: str) -> Comparison:
         return next(c for c in self.comparisons if c.name == name)
@@ -180,7 +183,10 @@ GERMAN_SETTINGS = LinkageSettings(
         ),
         Comparison(
             "phone",
-            _missing("phone_e164"),
+            # A landline shared at the same address is the household's, already counted
+            # by the address: it says nothing more about the person.
+            f"{_missing('phone_e164')} OR (l.phone_e164 = r.phone_e164 AND NOT l.phone_is_mobile "
+            "AND l.street_std = r.street_std AND l.postal_code = r.postal_code)",
             (
                 Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
                 Level("same landline", "l.phone_e164 = r.phone_e164"),
@@ -233,5 +239,6 @@ GERMAN_SETTINGS = LinkageSettings(
         TrainingSession((("birth_date", "exact"),)),
         TrainingSession((("phone", "same mobile"),)),
     ),
-    contradictions=(("birth_date", "different"), ("first_name", "different"), ("gender", "different")),
+    contradictions=(("first_name", "different"), ("gender", "different")),
+    vetoes=(("birth_date", "different"),),
 )

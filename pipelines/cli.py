@@ -31,13 +31,12 @@ def run_pipeline(settings: Settings) -> bool:
     """Materialize every asset once, in-process, recorded in the local Dagster instance."""
     import dagster as dg
 
-    from pipelines.definitions import defs
+    from pipelines.definitions import build_definitions
     from pipelines.resources import KundenstammSettings
 
     ensure_dagster_home()
     # Initialise the instance's storage once, alone, before anything could run beside it.
     instance = dg.DagsterInstance.get()
-    job = defs.resolve_job_def("kundenstamm")
     resource = KundenstammSettings(
         landing_dir=str(settings.landing_dir),
         warehouse_path=str(settings.warehouse_path),
@@ -47,9 +46,8 @@ def run_pipeline(settings: Settings) -> bool:
         review_lower=settings.review_lower,
         review_upper=settings.review_upper,
     )
-    result = job.execute_in_process(
-        instance=instance, resources={"kundenstamm": resource}, raise_on_error=False
-    )
+    job = build_definitions(resource).resolve_job_def("kundenstamm")
+    result = job.execute_in_process(instance=instance, raise_on_error=False)
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events

@@ -15,11 +15,18 @@ from pipelines.linkage_assets import linkage_assets
 from pipelines.quality_checks import quality_checks, quality_report
 from pipelines.resources import KundenstammSettings
 
-defs = dg.Definitions(
-    assets=[*raw_assets, *linkage_assets, *golden_assets, quality_report],
-    asset_checks=quality_checks,
-    jobs=[kundenstamm_job],
-    sensors=[landing_sensor],
-    schedules=[nightly_schedule],
-    resources={"kundenstamm": KundenstammSettings()},
-)
+
+
+def build_definitions(kundenstamm: KundenstammSettings | None = None) -> dg.Definitions:
+    """The definitions with the given settings (defaults from KUNDENSTAMM_* variables)."""
+    return dg.Definitions(
+        assets=[*raw_assets, *linkage_assets, *golden_assets, quality_report],
+        asset_checks=quality_checks,
+        jobs=[kundenstamm_job],
+        sensors=[landing_sensor],
+        schedules=[nightly_schedule],
+        resources={"kundenstamm": kundenstamm or KundenstammSettings()},
+    )
+
+
+defs = build_definitions()

@@ -24,7 +24,7 @@ _COMMON = dict(
 
 def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
     """One timestamp for the whole run, so every table it writes agrees on 'when'."""
-    record = context.instance.get_run_record_by_id(context.run_id)
+    record = context.instance.get_run_record_by_id(context.run.run_id)
     started = record.start_time if record and record.start_time else None
     if started:
         return datetime.fromtimestamp(started, tz=timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,56 @@
+"""All steps of one run as plain function calls, in asset order, without Dagster.
+
+For benchmarks, scripts and tests that exercise the packages together; the Dagster assets
+call the very same functions one by one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from linkage.blocking import build_candidate_pairs
+from linkage.clustering import build_clusters
+from linkage.features import build_features
+from linkage.model import score_pairs
+from linkage.settings import GERMAN_SETTINGS
+from sources.ingest import SPECS, ingest_source
+from sources.staging import build_staged_records
+from warehouse.connection import open_warehouse
+from warehouse.erasure import apply_erasure_requests
+from warehouse.golden import build_golden
+from warehouse.publish import publish
+from warehouse.settings import Settings
+
+
+@dataclass
+class RunSummary:
+    reports: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+
+def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_result: bool = True) -> RunSummary:
+    run_at = run_at or datetime.now(timezone.utc).replace(tzinfo=None)
+    summary = RunSummary()
+    con = open_warehouse(settings.warehouse_path)
+    try:
+        steps = [
+            ("ingest", lambda: {s: ingest_source(con, s, settings.landing_dir).summary() for s in SPECS}),
+            ("staging", lambda: build_staged_records(con)),
+            ("features", lambda: build_features(con)),
+            ("blocking", lambda: build_candidate_pairs(con, GERMAN_SETTINGS)),
+            ("scoring", lambda: score_pairs(con, GERMAN_SETTINGS)),
+            ("clustering", lambda: build_clusters(con, settings.match_threshold)),
+            ("erasure", lambda: apply_erasure_requests(con, run_at)),
+            ("golden", lambda: build_golden(con, settings, run_at)),
+        ]
+        if publish_result:
+            steps.append(("publish", lambda: publish(con, settings.published_path, run_at)))
+        for name, step in steps:
+            start = time.perf_counter()
+            summary.reports[name] = step()
+            summary.seconds[name] = time.perf_counter() - start
+    finally:
+        con.close()
+    return summary
