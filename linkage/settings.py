@@ -111,6 +111,11 @@ def _deletion_variants(column: str) -> str:
     )
 
 
+# A household shares surname and address; counted as independent the two would add up
+# to a match for any two members. When both agree, only their joint level counts.
+SAME_ADDRESS = "l.street_std = r.street_std AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code"
+SAME_HOUSEHOLD = f"l.last_name_std = r.last_name_std AND {SAME_ADDRESS}"
+
 GERMAN_SETTINGS = LinkageSettings(
     blocking_rules=(
         BlockingRule("email", "email_std", max_block_size=50),
@@ -119,6 +124,8 @@ GERMAN_SETTINGS = LinkageSettings(
         BlockingRule("first_name_birth_date", "first_name_std || '|' || birth_date::VARCHAR"),
         BlockingRule("address", "street_phon || '|' || house_number || '|' || postal_code", max_block_size=60),
         BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=300),
+        BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=300),
+        BlockingRule("birth_date_surname_sound", "birth_date::VARCHAR || '|' || last_name_phon"),
         BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
         BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
                      other_key="last_name_phon || '|' || first_name_phon"),
@@ -143,7 +150,7 @@ GERMAN_SETTINGS = LinkageSettings(
         ),
         Comparison(
             "last_name",
-            _missing("last_name_std"),
+            f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD})",
             (
                 Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
                 Level("swapped with first name",
@@ -195,8 +202,17 @@ GERMAN_SETTINGS = LinkageSettings(
             ("phone_e164",),
         ),
         Comparison(
+            "household",
+            f"{_missing('last_name_std', 'street_std', 'postal_code')}",
+            (
+                Level("same surname at the same address", SAME_HOUSEHOLD),
+                Level("not both", "TRUE"),
+            ),
+            ("last_name_std", "street_std", "house_number", "postal_code"),
+        ),
+        Comparison(
             "address",
-            "l.postal_code IS NULL OR r.postal_code IS NULL OR l.street_std IS NULL OR r.street_std IS NULL",
+            f"l.postal_code IS NULL OR r.postal_code IS NULL OR l.street_std IS NULL OR r.street_std IS NULL OR ({SAME_HOUSEHOLD})",
             (
                 Level("same street, number and postcode",
                       "l.street_std = r.street_std AND l.house_number IS NOT DISTINCT FROM r.house_number "

@@ -4,6 +4,8 @@ from sources.spec import SourceSpec, required, timestamp_check
 
 SPEC = SourceSpec(
     name="hotline",
+    id_column="ticket_id",
+    email_column="email",
     pattern="*.csv",
     format="csv",
     columns=("ticket_id", "opened_at", "caller_number", "caller_name", "customer_number",

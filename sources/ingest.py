@@ -80,6 +80,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
     con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {reason_sql} AS _reason FROM {INCOMING}")
     if spec.format == "csv":
         _fix_reject_line_numbers(con, spec, path)
+    erased = _drop_rows_of_erased_persons(con, spec)
     columns = ", ".join(f'"{c}"' for c in spec.columns)
     con.execute(
         f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
@@ -101,7 +102,24 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
     ).fetchall()[0]
     con.execute(f"DROP TABLE _checked; DROP TABLE {INCOMING}")
     rejected = content_rejects + len(structural)
-    return FileReport(path.name, digest, "loaded", None, loaded + rejected, loaded, rejected)
+    return FileReport(path.name, digest, "loaded", None, loaded + rejected + erased, loaded, rejected, erased)
+
+
+def _drop_rows_of_erased_persons(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> int:
+    """Exports keep carrying erased persons; their rows are not kept, not even raw."""
+    if spec.id_column is None or not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
+    ).fetchall()[0][0]:
+        return 0
+    email = f'"{spec.email_column}"' if spec.email_column else "NULL"
+    return con.execute(
+        f"""
+        DELETE FROM _checked WHERE
+            sha256('{spec.name}:' || trim("{spec.id_column}")) IN (SELECT hash FROM erased_identifiers WHERE kind = 'record_key')
+            OR sha256(regexp_replace(lower(trim({email})), '@googlemail\.com$', '@gmail.com'))
+               IN (SELECT hash FROM erased_identifiers WHERE kind = 'email')
+        """
+    ).fetchall()[0][0]
 
 
 def _fix_reject_line_numbers(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> None:

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     rows_read BIGINT,
     rows_loaded BIGINT,
     rows_rejected BIGINT,
-    loaded_at TIMESTAMP
+    loaded_at TIMESTAMP,
+    rows_of_erased_persons BIGINT  -- left out: their person asked to be erased
 )
 """
 
@@ -38,6 +39,7 @@ class FileReport:
     rows_read: int
     rows_loaded: int
     rows_rejected: int
+    rows_of_erased_persons: int = 0
 
 
 def file_hash(path: Path) -> str:
@@ -81,7 +83,7 @@ def record_file(
     con: duckdb.DuckDBPyConnection, source: str, path: Path, digest: str, report: FileReport, loaded_at: datetime
 ) -> None:
     con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [digest, source, path.name, str(path), file_date(path.name), report.status, report.reason,
-         report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at],
-    )
+         report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at, report.rows_of_erased_persons],
+    ).fetchall()

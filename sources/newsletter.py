@@ -4,6 +4,8 @@ from sources.spec import RowCheck, SourceSpec, required, timestamp_check
 
 SPEC = SourceSpec(
     name="newsletter",
+    id_column="subscriber_id",
+    email_column="email",
     pattern="*.csv",
     format="csv",
     columns=("subscriber_id", "email", "salutation", "first_name", "last_name", "status",

@@ -20,6 +20,8 @@ def _date_check(column: str) -> RowCheck:
 
 SPEC = SourceSpec(
     name="pos",
+    id_column="Kartennummer",
+    email_column="E-Mail",
     pattern="*.csv",
     format="csv",
     encoding="cp1252",

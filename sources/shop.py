@@ -4,6 +4,8 @@ from sources.spec import RowCheck, SourceSpec, required, timestamp_check
 
 SPEC = SourceSpec(
     name="shop",
+    id_column="customer_id",
+    email_column="email",
     pattern="*.jsonl",
     format="jsonl",
     columns=(

@@ -24,6 +24,9 @@ class SourceSpec:
     format: str  # "csv" or "jsonl"
     columns: tuple[str, ...]
     required_columns: tuple[str, ...]
+    # The record's id and e-mail columns: rows of erased persons are recognised by them.
+    id_column: str | None = None
+    email_column: str | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
     # jsonl: raw column -> JSON path, for fields that are nested.

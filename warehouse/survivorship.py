@@ -65,7 +65,11 @@ def street_display_sql(column: str) -> str:
     spelled = f"regexp_replace({name}, '([Ss])tr(\\.|asse|aße)?(\\s|$)', '\\1traße\\3', 'g')"
     spelled = f"regexp_replace({spelled}, '([Pp])l\\.(\\s|$)', '\\1latz\\2', 'g')"
     spelled = f"trim(regexp_replace({spelled}, '\\s+', ' ', 'g'))"
-    return f"nullif(upper({spelled}[1]) || {spelled}[2:], '')"
+    # `Goethe Str.` is Goethestraße (a noun is joined), `Berliner Str.` stays apart (an adjective).
+    joined = (f"CASE WHEN regexp_matches({spelled}, '^[A-ZÄÖÜ][a-zäöüß]+ Straße$') "
+              f"AND NOT regexp_matches({spelled}, '(er|sche|ische) Straße$') "
+              f"THEN replace({spelled}, ' Straße', 'straße') ELSE {spelled} END")
+    return f"nullif(upper(({joined})[1]) || ({joined})[2:], '')"
 
 
 def house_number_sql(column: str) -> str:
@@ -103,7 +107,8 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         f"""
         CREATE OR REPLACE TEMP TABLE _records AS
         SELECT m.golden_id, r.*, f.phone_e164, f.postal_code AS postal_code_std,
-               {street_display_sql('r.street')} AS street_display, {house_number_sql('r.street')} AS house_display
+               {street_display_sql('r.street')} AS street_display, {house_number_sql('r.street')} AS house_display,
+               replace(f.street_std, ' ', '') AS street_key
         FROM staged_records r JOIN golden_membership m USING (record_key)
         LEFT JOIN linkage_features f USING (record_key)
         """
@@ -119,11 +124,24 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         ), phone AS (
             SELECT golden_id, phone_e164 AS phone, source, source_record_id FROM _records WHERE phone_e164 IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
-        ), address AS (
-            SELECT golden_id, street_display AS street, house_display AS house_number, postal_code, city, country,
+        ), anchor AS (
+            SELECT golden_id, street_key, house_display AS house_number, postal_code, city, country,
                    source, source_record_id
             FROM _records WHERE street_display IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
+        ), spelling AS (
+            -- The most recent address decides where; how its street is spelled, the records
+            -- at that address decide together (one typo or `Str.` does not win).
+            SELECT r.golden_id, r.street_display, count(*) AS n, max(r.record_updated_at) AS latest
+            FROM _records r JOIN anchor a USING (golden_id)
+            WHERE r.street_display IS NOT NULL AND r.postal_code IS NOT DISTINCT FROM a.postal_code
+              AND jaro_winkler_similarity(r.street_key, a.street_key) >= 0.9
+            GROUP BY r.golden_id, r.street_display
+            QUALIFY row_number() OVER (PARTITION BY r.golden_id ORDER BY n DESC, latest DESC, r.street_display) = 1
+        ), address AS (
+            SELECT a.golden_id, s.street_display AS street, a.house_number, a.postal_code, a.city, a.country,
+                   a.source, a.source_record_id
+            FROM anchor a JOIN spelling s USING (golden_id)
         ), salutation AS (
             SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
