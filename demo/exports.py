@@ -41,16 +41,21 @@ def _broken_rows(n: int, rng: np.random.Generator) -> set[int]:
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]], delimiter: str, encoding: str) -> list[int]:
     """Writes the rows and returns the physical line each row starts on."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    row_buffer = io.StringIO()
+    writer = csv.writer(row_buffer, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+    chunks, starts, line = [], [], 2
     writer.writerow(header)
-    starts, line = [], 2
-    for row in rows:
-        starts.append(line)
-        before = buffer.tell()
-        writer.writerow(row)
-        line += buffer.getvalue().count("\n", before)
-    data = buffer.getvalue()
+    for row in [None, *rows]:
+        if row is not None:
+            starts.append(line)
+            writer.writerow(row)
+        text = row_buffer.getvalue()
+        row_buffer.seek(0)
+        row_buffer.truncate()
+        if row is not None:
+            line += text.count("\n")
+        chunks.append(text)
+    data = "".join(chunks)
     if encoding == "cp1252":
         path.write_bytes(data.translate(POS_SAFE).encode("cp1252", errors="replace"))
     else:
