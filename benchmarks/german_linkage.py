@@ -1,0 +1,183 @@
+"""Accuracy and speed on generated German customer data: Kundenstamm, plain recordlinkage
+and Splink on the same standardised records (`linkage_features`), each in its own process.
+
+    ./run bench && .venv/bin/python benchmarks/german_linkage.py --persons 10000 100000
+    .venv/bin/python benchmarks/german_linkage.py --persons 1000000 --systems kundenstamm splink
+
+Exports are generated once per size under benchmarks/out/ and ingested with the project's
+own readers; the linkers all start from the same `linkage_features` table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+OUT = ROOT / "benchmarks" / "out"
+
+
+def prepare(persons: int) -> Path:
+    """Generated exports, ingested and standardised, in a warehouse file (cached)."""
+    from demo.generate import generate
+    from linkage.features import build_features
+    from sources.ingest import SPECS, ingest_source
+    from sources.staging import build_staged_records
+
+    base = OUT / f"german_{persons}"
+    warehouse = base / "features.duckdb"
+    if warehouse.exists():
+        return base
+    if base.exists():
+        shutil.rmtree(base)
+    generate(base / "demo", persons=persons, seed=2026, days=2)
+    con = duckdb.connect(str(warehouse))
+    for source in SPECS:
+        ingest_source(con, source, base / "demo" / "landing")
+    build_staged_records(con)
+    start = time.perf_counter()
+    build_features(con)
+    (base / "standardise_seconds.txt").write_text(f"{time.perf_counter() - start:.1f}")
+    con.close()
+    return base
+
+
+def _truth(base: Path) -> pd.Series:
+    records = pd.read_csv(base / "demo" / "truth" / "records.csv", dtype=str)
+    records = records[records["last_day"] == records["last_day"].max()]
+    return pd.Series(records["person_id"].values, index=(records["source"] + ":" + records["source_record_id"]).values)
+
+
+def _kundenstamm(base: Path) -> pd.Series:
+    from linkage.pipeline import link_records
+
+    work = base / "kundenstamm.duckdb"
+    shutil.copyfile(base / "features.duckdb", work)
+    con = duckdb.connect(str(work))
+    link_records(con, threshold=0.9)
+    clusters = con.execute("SELECT record_key, cluster_key FROM clusters").df()
+    con.close()
+    work.unlink()
+    return pd.Series(clusters["cluster_key"].values, index=clusters["record_key"].values)
+
+
+def _features_frame(base: Path) -> pd.DataFrame:
+    with duckdb.connect(str(base / "features.duckdb"), read_only=True) as con:
+        frame = con.execute("SELECT * EXCLUDE (record_key), record_key AS unique_id FROM linkage_features").df()
+    return frame.astype(object).where(frame.notna(), None)
+
+
+def _splink(base: Path) -> pd.Series:
+    import splink.comparison_library as cl
+    from splink import block_on
+
+    from baselines import run_splink
+
+    frame = _features_frame(base)
+    frame["birth_date"] = pd.to_datetime(frame["birth_date"])
+    return run_splink(
+        frame,
+        comparisons=[
+            cl.NameComparison("first_name_std").configure(term_frequency_adjustments=True),
+            cl.NameComparison("last_name_std").configure(term_frequency_adjustments=True),
+            cl.DateOfBirthComparison("birth_date", input_is_string=False),
+            cl.EmailComparison("email_std"),
+            cl.ExactMatch("phone_e164"),
+            cl.JaroWinklerAtThresholds("street_std", [0.9]),
+            cl.ExactMatch("house_number"),
+            cl.ExactMatch("postal_code"),
+            cl.ExactMatch("city_std"),
+        ],
+        blocking_rules=[
+            block_on("email_std"), block_on("phone_e164"), block_on("last_name_phon", "postal_code"),
+            block_on("first_name_std", "birth_date"), block_on("street_phon", "house_number", "postal_code"),
+            block_on("first_name_std", "last_name_std"), block_on("email_local", "last_name_phon"),
+            "l.customer_number_ref = r.own_customer_number OR r.customer_number_ref = l.own_customer_number",
+        ],
+        deterministic_rules=[block_on("email_std", "last_name_std"), block_on("first_name_std", "last_name_std", "birth_date")],
+        em_rules=[block_on("first_name_std", "last_name_std"), block_on("birth_date"), block_on("email_std")],
+        recall=0.7, max_pairs=5e6,
+    ).clusters
+
+
+def _recordlinkage(base: Path) -> pd.Series:
+    from baselines import run_recordlinkage
+
+    frame = _features_frame(base)
+    return run_recordlinkage(
+        frame, block_on=["email_std", "phone_e164", "last_name_phon", "birth_date"],
+        string_columns=["first_name_std", "last_name_std", "street_std", "city_std"],
+        exact_columns=["email_std", "phone_e164", "postal_code", "house_number", "birth_date"],
+    ).clusters
+
+
+SYSTEMS = {"kundenstamm": ("Kundenstamm", _kundenstamm), "recordlinkage": ("recordlinkage (ECM)", _recordlinkage),
+           "splink": ("Splink 5 (DuckDB)", _splink)}
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory (VmHWM), DuckDB's native memory included."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(system: str, base: str, queue) -> None:
+    from linkage.evaluation import score_clusters
+
+    start = time.perf_counter()
+    clusters = SYSTEMS[system][1](Path(base))
+    seconds = time.perf_counter() - start
+    peak_mib = peak_rss_mib()
+    scores = score_clusters(clusters, _truth(Path(base)))
+    queue.put({"seconds": seconds, "peak_mib": peak_mib, "scores": scores})
+
+
+def measure(system: str, base: Path) -> dict:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_measure, args=(system, str(base), queue))
+    process.start()
+    result = queue.get()
+    process.join()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    parser.add_argument("--output", default="german.md")
+    args = parser.parse_args(argv)
+    rows = []
+    for persons in args.persons:
+        base = prepare(persons)
+        records = _truth(base).size
+        for system in args.systems:
+            result = measure(system, base)
+            s = result["scores"]
+            rows.append({"persons": persons, "records": records, "system": SYSTEMS[system][0],
+                         "precision": round(s.precision, 4), "recall": round(s.recall, 4), "F1": round(s.f1, 4),
+                         "B-cubed F1": round(s.bcubed_f1, 4), "link seconds": round(result["seconds"], 1),
+                         "peak MiB": round(result["peak_mib"])})
+            print(rows[-1], flush=True)
+    table = pd.DataFrame(rows)
+    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
+    (ROOT / "benchmarks" / "results" / args.output).write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
+    print(table.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
