@@ -113,8 +113,10 @@ def _deletion_variants(column: str) -> str:
 
 # A household shares surname and address; counted as independent the two would add up
 # to a match for any two members. When both agree, only their joint level counts.
-SAME_ADDRESS = "l.street_std = r.street_std AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code"
-SAME_HOUSEHOLD = f"l.last_name_std = r.last_name_std AND {SAME_ADDRESS}"
+SAME_ADDRESS = ("jaro_winkler_similarity(replace(l.street_std, ' ', ''), replace(r.street_std, ' ', '')) >= 0.88 "
+                "AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code")
+SURNAMES_DIFFER = "l.last_name_std IS DISTINCT FROM r.last_name_std"
+SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
 GERMAN_SETTINGS = LinkageSettings(
     blocking_rules=(
@@ -182,8 +184,14 @@ GERMAN_SETTINGS = LinkageSettings(
             _missing("email_std"),
             (
                 Level("exact", "l.email_std = r.email_std"),
-                Level("same mailbox name", "l.email_local = r.email_local"),
-                Level("jaro-winkler >= 0.9 on mailbox name", _jw("l.email_local", "r.email_local", 0.9)),
+                # A mailbox name is usually made of the person's names: when the surnames
+                # already agree, an alike mailbox elsewhere adds nothing new.
+                Level("same mailbox name, other provider",
+                      f"l.email_local = r.email_local AND {SURNAMES_DIFFER}"),
+                Level("alike mailbox name",
+                      f"{_jw('l.email_local', 'r.email_local', 0.9)} AND {SURNAMES_DIFFER} "
+                      # familie.sager115 and familie.sager139 are two mailboxes.
+                      "AND regexp_replace(l.email_local, '[0-9]', '', 'g') <> regexp_replace(r.email_local, '[0-9]', '', 'g')"),
                 Level("different", "TRUE"),
             ),
             ("email_std",),
@@ -255,6 +263,8 @@ GERMAN_SETTINGS = LinkageSettings(
         TrainingSession((("birth_date", "exact"),)),
         TrainingSession((("phone", "same mobile"),)),
     ),
-    contradictions=(("first_name", "different"), ("gender", "different")),
-    vetoes=(("birth_date", "different"),),
+    contradictions=(("gender", "different"),),
+    # A family e-mail or a shared address must not make mother and son one person: first
+    # names that are not even alike (nor swapped, nor a prefix) are two people.
+    vetoes=(("birth_date", "different"), ("first_name", "different")),
 )
