@@ -96,6 +96,19 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         WHERE email_std IS NOT NULL
         """
     )
+    # A mailbox like `aynur.friedegger77@` spells a name: its letters, and the ways a name
+    # is usually written into one, let a name-less subscriber meet the named records.
+    con.execute(
+        """
+        ALTER TABLE linkage_features ADD COLUMN email_letters VARCHAR;
+        ALTER TABLE linkage_features ADD COLUMN name_spellings VARCHAR[];
+        UPDATE linkage_features SET email_letters = nullif(regexp_replace(email_local, '[^a-z]', '', 'g'), '');
+        UPDATE linkage_features SET name_spellings = [f || l, l || f, f[1] || l]
+        FROM (SELECT record_key AS k, regexp_replace(first_name_std, '[^a-z]', '', 'g') AS f,
+                     regexp_replace(last_name_std, '[^a-z]', '', 'g') AS l FROM linkage_features) n
+        WHERE record_key = n.k AND n.f <> '' AND n.l <> '';
+        """
+    )
     phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
     con.register("_phones", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
     con.execute(

@@ -129,6 +129,8 @@ GERMAN_SETTINGS = LinkageSettings(
         BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=300),
         BlockingRule("birth_date_surname_sound", "birth_date::VARCHAR || '|' || last_name_phon"),
         BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
+        BlockingRule("mailbox_spells_name", "CASE WHEN last_name_std IS NULL THEN email_letters END",
+                     other_key="name_spellings", max_block_size=3),
         BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
                      other_key="last_name_phon || '|' || first_name_phon"),
         BlockingRule("quoted_customer_number", _deletion_variants("customer_number_ref"),
@@ -195,6 +197,18 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("different", "TRUE"),
             ),
             ("email_std",),
+        ),
+        Comparison(
+            "mailbox_spells_name",
+            # Only for a record without a name of its own: otherwise the names say it already.
+            "NOT ((l.last_name_std IS NULL AND l.email_letters IS NOT NULL AND r.name_spellings IS NOT NULL) "
+            "OR (r.last_name_std IS NULL AND r.email_letters IS NOT NULL AND l.name_spellings IS NOT NULL))",
+            (
+                Level("mailbox spells the other's name",
+                      "list_contains(r.name_spellings, l.email_letters) OR list_contains(l.name_spellings, r.email_letters)"),
+                Level("different", "TRUE"),
+            ),
+            ("email_std", "first_name_std", "last_name_std"),
         ),
         Comparison(
             "phone",
