@@ -125,10 +125,15 @@ GERMAN_SETTINGS = LinkageSettings(
         BlockingRule("surname_sound_postcode", "last_name_phon || '|' || postal_code"),
         BlockingRule("first_name_birth_date", "first_name_std || '|' || birth_date::VARCHAR"),
         BlockingRule("address", "street_phon || '|' || house_number || '|' || postal_code", max_block_size=60),
+        # A street misspelt beyond its sound (`Schillestr.`) still shares number and postcode.
+        BlockingRule("house_number_postcode", "house_number || '|' || postal_code", max_block_size=40),
         BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=300),
         BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=300),
         BlockingRule("birth_date_surname_sound", "birth_date::VARCHAR || '|' || last_name_phon"),
         BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
+        # A rare surname alone: records with no address or phone, and a first name typed
+        # beyond its sound (`Adbullah`), still meet. Common surnames exceed the block size.
+        BlockingRule("rare_surname", "last_name_std", max_block_size=8),
         BlockingRule("mailbox_spells_name", "CASE WHEN last_name_std IS NULL THEN email_letters END",
                      other_key="name_spellings", max_block_size=3),
         BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
@@ -148,6 +153,8 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("same sound", "l.first_name_phon = r.first_name_phon"),
                 Level("one is a prefix of the other",
                       "starts_with(l.first_name_std, r.first_name_std) OR starts_with(r.first_name_std, l.first_name_std)"),
+                # Short names take one typo badly in Jaro-Winkler (`Uee`/`Uwe` is 0.8).
+                Level("one typo", "levenshtein(l.first_name_std, r.first_name_std) <= 1"),
                 Level("different", "TRUE"),
             ),
             ("first_name_std",),

@@ -116,7 +116,7 @@ def _drop_rows_of_erased_persons(con: duckdb.DuckDBPyConnection, spec: SourceSpe
         f"""
         DELETE FROM _checked WHERE
             sha256('{spec.name}:' || trim("{spec.id_column}")) IN (SELECT hash FROM erased_identifiers WHERE kind = 'record_key')
-            OR sha256(regexp_replace(lower(trim({email})), '@googlemail\.com$', '@gmail.com'))
+            OR sha256(regexp_replace(lower(trim({email})), '@googlemail[.]com$', '@gmail.com'))
                IN (SELECT hash FROM erased_identifiers WHERE kind = 'email')
         """
     ).fetchall()[0][0]
