@@ -17,7 +17,9 @@ _TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
 
 
 def _name_sql(column: str) -> str:
+    # Twice: `Prof. Dr.` is two titles sharing the space between them.
     cleaned = f"regexp_replace({fold_sql(column)}, '{_TITLE_RE}', ' ', 'g')"
+    cleaned = f"regexp_replace({cleaned}, '{_TITLE_RE}', ' ', 'g')"
     cleaned = f"regexp_replace({cleaned}, '[^a-z\\- ]', '', 'g')"
     return f"nullif(trim(regexp_replace({cleaned}, '\\s+', ' ', 'g')), '')"
 
@@ -43,7 +45,8 @@ WITH base AS (
 )
 SELECT
     record_key, source, source_record_id,
-    first_name_std,
+    -- `Hans-Peter` and `Hans Peter` are one first name.
+    replace(first_name_std, '-', ' ') AS first_name_std,
     last_name_std,
     CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END AS last_name_part1,
     CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END AS last_name_part2,
@@ -59,9 +62,10 @@ SELECT
     CAST(NULL AS VARCHAR) AS phone_e164,
     CAST(NULL AS BOOLEAN) AS phone_is_mobile,
     nullif(trim(regexp_replace(
-        regexp_replace(regexp_replace(street_name, '(str)(\\s|$)', 'strasse\\2', 'g'), '(^|\\s)pl(\\s|$)', '\\1platz\\2', 'g'),
+        regexp_replace(regexp_replace(street_name, '(str)(\\s|$)', 'strasse\\2', 'g'), '(pl)(\\s|$)', 'platz\\2', 'g'),
         '[\\s\\-]+', ' ', 'g')), '') AS street_std,
     house_number,
+    CAST(NULL AS VARCHAR) AS street_key,
     CAST(NULL AS VARCHAR) AS street_phon,
     nullif(regexp_replace(postal_code, '[^0-9]', '', 'g'), '') AS postal_code,
     nullif(trim(regexp_replace(regexp_replace(regexp_replace({fold_sql('city')}, '\\(.*?\\)', '', 'g'),
@@ -114,7 +118,8 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(
         """
         UPDATE linkage_features f SET phone_e164 = p.e164,
-            phone_is_mobile = regexp_matches(p.e164, '^\\+491[567]')
+            -- German, Austrian and Swiss mobile ranges: a mobile is one person's, a landline a household's.
+            phone_is_mobile = regexp_matches(p.e164, '^\\+(491[567]|436|417[5-9])')
         FROM _phones p WHERE f.phone_raw = p.phone_raw
         """
     )
@@ -122,5 +127,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _phonetics(con, "first_name_std", "first_name_phon")
     _phonetics(con, "last_name_std", "last_name_phon")
     _phonetics(con, "street_std", "street_phon")
+    # `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street.
+    con.execute("UPDATE linkage_features SET street_key = replace(street_std, ' ', '')")
     con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
