@@ -27,6 +27,11 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 OUT = ROOT / "benchmarks" / "out"
 
 
+def exports_dir(persons: int) -> Path:
+    """Generated exports (seed 2026, two days), shared by the benchmarks of one size."""
+    return OUT / f"exports_{persons}"
+
+
 def prepare(persons: int) -> Path:
     """Generated exports, ingested and standardised, in a warehouse file (cached)."""
     from demo.generate import generate
@@ -40,10 +45,13 @@ def prepare(persons: int) -> Path:
         return base
     if base.exists():
         shutil.rmtree(base)
-    generate(base / "demo", persons=persons, seed=2026, days=2)
+    base.mkdir(parents=True)
+    exports = exports_dir(persons)
+    if not (exports / "truth").exists():
+        generate(exports, persons=persons, seed=2026, days=2)
     con = duckdb.connect(str(warehouse))
     for source in SPECS:
-        ingest_source(con, source, base / "demo" / "landing")
+        ingest_source(con, source, exports / "landing")
     build_staged_records(con)
     start = time.perf_counter()
     build_features(con)
@@ -53,7 +61,8 @@ def prepare(persons: int) -> Path:
 
 
 def _truth(base: Path) -> pd.Series:
-    records = pd.read_csv(base / "demo" / "truth" / "records.csv", dtype=str)
+    persons = int(base.name.split("_")[-1])
+    records = pd.read_csv(exports_dir(persons) / "truth" / "records.csv", dtype=str)
     records = records[records["last_day"] == records["last_day"].max()]
     return pd.Series(records["person_id"].values, index=(records["source"] + ":" + records["source_record_id"]).values)
 

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from german_linkage import OUT, peak_rss_mib  # noqa: E402
+from german_linkage import OUT, exports_dir, peak_rss_mib  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     from sources.ingest import SPECS, ingest_source
     from sources.staging import build_staged_records
 
-    exports = args.exports or OUT / f"exports_{args.persons}"
+    exports = args.exports or exports_dir(args.persons)
     if not (exports / "landing").exists():
         start = time.perf_counter()
         generate(exports, persons=args.persons, seed=2026, days=2)

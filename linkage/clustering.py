@@ -92,7 +92,9 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
         apart.setdefault(a, set()).add(b)
         apart.setdefault(b, set()).add(a)
 
-    for a, b in edges.sort_values("match_weight", ascending=False)[["key_l", "key_r"]].itertuples(index=False):
+    # Ties broken by the keys, so the same pairs always give the same persons.
+    strongest_first = edges.sort_values(["match_weight", "key_l", "key_r"], ascending=[False, True, True])
+    for a, b in strongest_first[["key_l", "key_r"]].itertuples(index=False):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue

@@ -27,10 +27,9 @@ class ScoringReport:
     pairs_by_probability: dict[str, int] = field(default_factory=dict)
 
 
-def _create_u_sample(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, seed: float = 0.42) -> None:
+def _create_u_sample(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, seed: int = 42) -> None:
     n = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
     sample = int(min(settings.u_sample_pairs, max(n * (n - 1) // 2, 1)))
-    con.execute(f"SELECT setseed({seed})")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _indexed AS
@@ -41,7 +40,10 @@ def _create_u_sample(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, 
         f"""
         CREATE OR REPLACE TEMP TABLE _random_pairs AS
         SELECT a.record_key AS key_l, b.record_key AS key_r
-        FROM (SELECT floor(random() * {n})::BIGINT AS i, floor(random() * {n})::BIGINT AS j FROM range({sample})) s
+        -- Hashes, not random(): random() over parallel threads differs from run to run, and
+        -- the same data must give the same model.
+        FROM (SELECT (hash(range, {seed}) % {n})::BIGINT AS i, (hash(range, {seed + 1}) % {n})::BIGINT AS j
+              FROM range({sample})) s
         JOIN _indexed a ON a.i = s.i JOIN _indexed b ON b.i = s.j
         WHERE s.i <> s.j
         """
@@ -66,7 +68,7 @@ def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tup
     _create_u_sample(con, settings)
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
     vectors = con.execute(
-        f"SELECT {columns}, count(*) AS n FROM ({comparison_vectors_sql(settings, '_random_pairs')}) GROUP BY ALL"
+        f"SELECT {columns}, count(*) AS n FROM ({comparison_vectors_sql(settings, '_random_pairs')}) GROUP BY ALL ORDER BY ALL"
     ).df()
     con.execute("DROP TABLE _random_pairs; DROP TABLE _indexed")
     u = {}
@@ -223,7 +225,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     `model_parameters` (and `model_prior`)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _vectors AS {comparison_vectors_sql(settings, 'candidate_pairs')}")
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
-    patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL").df()
+    patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL ORDER BY ALL").df()
     u, random_patterns = estimate_u(con, settings)
     records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
     all_pairs = max(records * (records - 1) / 2, 1.0)

@@ -75,7 +75,7 @@ class LinkageSettings:
     training_sessions: tuple[TrainingSession, ...] = ()
     table: str = "linkage_features"
     # Random pairs used to estimate u (how often levels occur between non-matches).
-    u_sample_pairs: int = 2_000_000
+    u_sample_pairs: int = 10_000_000
     em_max_iterations: int = 50
     em_tolerance: float = 1e-6
     # (comparison, level label): two records whose own pair reached such a level and did

@@ -56,32 +56,42 @@ def _requests(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def _records_of(con: duckdb.DuckDBPyConnection, email: str | None, phone: str | None, golden_id: str | None) -> list[str]:
-    """Every record now linked to the person the request names."""
-    seeds = con.execute(
-        """
-        SELECT record_key FROM linkage_features WHERE (? IS NOT NULL AND email_std = ?) OR (? IS NOT NULL AND phone_e164 = ?)
-        UNION SELECT record_key FROM golden_membership WHERE ? IS NOT NULL AND golden_id = ?
-        """,
-        [email, email, phone, phone, golden_id, golden_id],
-    ).fetchall()
-    if not seeds:
-        return []
-    con.register("_seeds", pd.DataFrame({"record_key": [s[0] for s in seeds]}))
-    records = con.execute(
-        """
-        SELECT record_key FROM clusters WHERE cluster_key IN (
-            SELECT cluster_key FROM clusters WHERE record_key IN (SELECT record_key FROM _seeds))
-        UNION SELECT record_key FROM _seeds
-        """
-    ).fetchall()
-    con.unregister("_seeds")
-    return sorted({r[0] for r in records})
+def _pending_requests(con: duckdb.DuckDBPyConnection) -> int:
+    """`_requests`: each unprocessed request with its identifiers normalised."""
+    requests = _requests(con)
+    emails = requests["email"].where(requests["email"].notna(), None)
+    requests["email"] = [normalise_email(e) if isinstance(e, str) and e.strip() else None for e in emails]
+    phones = requests["phone"].where(requests["phone"].fillna("").str.strip() != "", None)
+    requests["phone"] = [p if isinstance(p, str) else None for p in e164(phones)]
+    requests["golden_id"] = [g if isinstance(g, str) else None for g in requests["golden_id"]]
+    con.register("_requests_frame", requests.astype(object))
+    _run(con, """CREATE OR REPLACE TEMP TABLE _requests AS
+                 SELECT request_id::VARCHAR AS request_id, received_at::TIMESTAMP AS received_at, email::VARCHAR AS email,
+                        phone::VARCHAR AS phone, golden_id::VARCHAR AS golden_id FROM _requests_frame""")
+    con.unregister("_requests_frame")
+    return len(requests)
 
 
-def _delete_records(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, golden_ids: list[str]) -> None:
-    con.register("_erase", keys)
-    con.register("_erase_ids", pd.DataFrame({"golden_id": golden_ids or [None]}))
+def _mark_records_of_requests(con: duckdb.DuckDBPyConnection) -> None:
+    """`_erase_map(request_id, record_key)`: every record now linked to a person a request
+    names: the records carrying its identifiers, and all of their clusters."""
+    _run(con, """
+        CREATE OR REPLACE TEMP TABLE _seeds AS
+        SELECT q.request_id, f.record_key FROM _requests q JOIN linkage_features f ON f.email_std = q.email
+        UNION SELECT q.request_id, f.record_key FROM _requests q JOIN linkage_features f ON f.phone_e164 = q.phone
+        UNION SELECT q.request_id, m.record_key FROM _requests q JOIN golden_membership m ON m.golden_id = q.golden_id
+    """)
+    _run(con, """
+        CREATE OR REPLACE TEMP TABLE _erase_map AS
+        SELECT s.request_id, c2.record_key FROM _seeds s
+        JOIN clusters c1 ON c1.record_key = s.record_key JOIN clusters c2 ON c2.cluster_key = c1.cluster_key
+        UNION SELECT request_id, record_key FROM _seeds
+    """)
+    _run(con, "DROP TABLE _seeds")
+
+
+def _delete_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Removes the records in `_erase` and the golden rows in `_erase_golden` everywhere."""
     for table in RECORD_TABLES:
         if table_exists(con, table):
             _run(con, f"DELETE FROM {table} WHERE record_key IN (SELECT record_key FROM _erase)")
@@ -94,70 +104,70 @@ def _delete_records(con: duckdb.DuckDBPyConnection, keys: pd.DataFrame, golden_i
         _run(con, "DELETE FROM raw_reviews WHERE trim(key_l) IN (SELECT record_key FROM _erase) OR trim(key_r) IN (SELECT record_key FROM _erase)")
     for table in GOLDEN_TABLES:
         if table_exists(con, table):
-            _run(con, f"DELETE FROM {table} WHERE golden_id IN (SELECT golden_id FROM _erase_ids)")
-    con.unregister("_erase")
-    con.unregister("_erase_ids")
+            _run(con, f"DELETE FROM {table} WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
 
 
 def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime) -> ErasureReport:
+    """All pending requests at once, set-based, in one transaction."""
     for spec in SPECS.values():
         ensure_tables(con, spec)
     con.execute(AUDIT_DDL)
     con.execute(IDS_DDL)
-    requests = _requests(con)
-    total_records = total_ids = 0
-    for request in requests.itertuples(index=False):
-        email = normalise_email(request.email) if isinstance(request.email, str) and request.email.strip() else None
-        phone = e164(pd.Series([request.phone])).iloc[0] if isinstance(request.phone, str) and request.phone.strip() else None
-        golden_id = request.golden_id if isinstance(request.golden_id, str) else None
-        keys = _records_of(con, email, phone, golden_id)
-        frame = pd.DataFrame({"record_key": keys}, dtype=object)
-        con.register("_erase", frame)
-        identifiers = con.execute(
-            """
-            SELECT 'record_key' AS kind, record_key AS value FROM _erase
-            UNION SELECT 'email', email_std FROM linkage_features WHERE record_key IN (SELECT record_key FROM _erase) AND email_std IS NOT NULL
-            UNION SELECT 'phone', phone_e164 FROM linkage_features WHERE record_key IN (SELECT record_key FROM _erase) AND phone_e164 IS NOT NULL
-            """
-        ).df()
-        golden_ids = sorted({r[0] for r in con.execute(
-            "SELECT DISTINCT golden_id FROM golden_membership WHERE record_key IN (SELECT record_key FROM _erase)"
-        ).fetchall()} | ({golden_id} if golden_id else set()))
-        con.unregister("_erase")
-        extra = [("email", email), ("phone", phone)]
-        identifiers = pd.concat([identifiers, pd.DataFrame([{"kind": k, "value": v} for k, v in extra if v])], ignore_index=True)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            # Rejected lines are raw text: any that carries one of the identifiers goes too.
-            for value in identifiers.loc[identifiers["kind"] != "record_key", "value"].dropna().unique():
-                _run(con, "DELETE FROM rejects WHERE contains(lower(raw_line), lower(?))", [value])
-            for key in keys:
-                _run(con, "DELETE FROM rejects WHERE contains(raw_line, ?)", [key.split(":", 1)[1]])
-            _delete_records(con, frame, golden_ids)
-            con.register("_identifiers", identifiers.drop_duplicates())
-            _run(con, "INSERT INTO erased_identifiers SELECT kind, sha256(value) FROM _identifiers")
-            con.unregister("_identifiers")
-            for gid in golden_ids:
-                _run(con, "UPDATE golden_ids SET retired_at = ?, retired_reason = 'erased' WHERE golden_id = ?", [run_at, gid])
-                _run(con, "UPDATE golden_id_history SET golden_id = NULL WHERE golden_id = ?", [gid])
-                _run(con, "INSERT INTO golden_id_history VALUES (?, NULL, ?, 'erased')", [gid, run_at])
-                _run(con, "INSERT INTO customer_changes VALUES (?, ?, 'erased', NULL, NULL)", [run_at, gid])
-            # The request itself keeps its id and date, not the identifiers it named.
-            _run(con, "UPDATE raw_erasure SET email = NULL, phone = NULL WHERE request_id = ?", [request.request_id])
-            _run(con, "INSERT INTO erasure_audit VALUES (?, ?, ?, ?, ?)",
-                        [request.request_id, request.received_at, run_at, len(keys), len(golden_ids)])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-        total_records += len(keys)
-        total_ids += len(golden_ids)
-    if len(requests) and table_exists(con, "term_frequencies"):
+    count = _pending_requests(con)
+    if not count:
+        return ErasureReport(0, 0, 0)
+    _mark_records_of_requests(con)
+    _run(con, "CREATE OR REPLACE TEMP TABLE _erase AS SELECT DISTINCT record_key FROM _erase_map")
+    _run(con, """
+        CREATE OR REPLACE TEMP TABLE _erase_golden AS
+        SELECT DISTINCT e.request_id, m.golden_id FROM _erase_map e JOIN golden_membership m USING (record_key)
+        UNION SELECT request_id, golden_id FROM _requests WHERE golden_id IS NOT NULL
+    """)
+    _run(con, """
+        CREATE OR REPLACE TEMP TABLE _identifiers AS
+        SELECT 'record_key' AS kind, record_key AS value FROM _erase
+        UNION SELECT 'email', email_std FROM linkage_features WHERE record_key IN (SELECT record_key FROM _erase) AND email_std IS NOT NULL
+        UNION SELECT 'phone', phone_e164 FROM linkage_features WHERE record_key IN (SELECT record_key FROM _erase) AND phone_e164 IS NOT NULL
+        UNION SELECT 'email', email FROM _requests WHERE email IS NOT NULL
+        UNION SELECT 'phone', phone FROM _requests WHERE phone IS NOT NULL
+    """)
+    records, golden_ids = con.execute(
+        "SELECT (SELECT count(*) FROM _erase), (SELECT count(DISTINCT golden_id) FROM _erase_golden)").fetchall()[0]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        # Rejected lines are raw text: any that carries one of the identifiers goes too.
+        _run(con, """
+            DELETE FROM rejects r WHERE EXISTS (
+                SELECT 1 FROM _identifiers i WHERE
+                    (i.kind <> 'record_key' AND contains(lower(r.raw_line), lower(i.value)))
+                    OR (i.kind = 'record_key' AND contains(r.raw_line, split_part(i.value, ':', 2))))
+        """)
+        _delete_records(con)
+        _run(con, "INSERT INTO erased_identifiers SELECT DISTINCT kind, sha256(value) FROM _identifiers")
+        _run(con, "UPDATE golden_ids SET retired_at = ?, retired_reason = 'erased' WHERE golden_id IN (SELECT golden_id FROM _erase_golden)",
+             [run_at])
+        _run(con, "UPDATE golden_id_history SET golden_id = NULL WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
+        _run(con, "INSERT INTO golden_id_history SELECT DISTINCT golden_id, NULL, ?, 'erased' FROM _erase_golden", [run_at])
+        _run(con, "INSERT INTO customer_changes SELECT DISTINCT ?, golden_id, 'erased', NULL, NULL FROM _erase_golden", [run_at])
+        # The request itself keeps its id and date, not the identifiers it named.
+        _run(con, "UPDATE raw_erasure SET email = NULL, phone = NULL WHERE request_id IN (SELECT request_id FROM _requests)")
+        _run(con, """
+            INSERT INTO erasure_audit
+            SELECT q.request_id, q.received_at, ?,
+                   (SELECT count(DISTINCT record_key) FROM _erase_map e WHERE e.request_id = q.request_id),
+                   (SELECT count(DISTINCT golden_id) FROM _erase_golden g WHERE g.request_id = q.request_id)
+            FROM _requests q
+        """, [run_at])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        _run(con, "DROP TABLE IF EXISTS _erase_map; DROP TABLE IF EXISTS _erase; DROP TABLE IF EXISTS _erase_golden; "
+                  "DROP TABLE IF EXISTS _identifiers; DROP TABLE IF EXISTS _requests")
+    if table_exists(con, "term_frequencies"):
         # Name frequencies are derived from names: keep only values still present.
-        con.execute(
-            """DELETE FROM term_frequencies t WHERE NOT EXISTS (
-                 SELECT 1 FROM linkage_features f WHERE
-                   (t.column_name = 'first_name_std' AND f.first_name_std = t.value) OR
-                   (t.column_name = 'last_name_std' AND f.last_name_std = t.value))"""
-        )
-    return ErasureReport(len(requests), total_records, total_ids)
+        for column in ("first_name_std", "last_name_std"):
+            _run(con, f"""DELETE FROM term_frequencies t WHERE t.column_name = '{column}'
+                          AND t.value NOT IN (SELECT {column} FROM linkage_features WHERE {column} IS NOT NULL)""")
+    return ErasureReport(count, records, golden_ids)

@@ -8,12 +8,10 @@ new ids (`split`). Ids are random, so they say nothing about the person.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
-import pandas as pd
 
 IDS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_ids (golden_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, retired_at TIMESTAMP,
@@ -33,10 +31,6 @@ class IdReport:
     merged: int
     split: int
     vanished: int
-
-
-def new_golden_id() -> str:
-    return "G-" + secrets.token_hex(8)
 
 
 def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdReport:
@@ -68,54 +62,81 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY created_at, golden_id) = 1
         """
     )
-    new_clusters = [r[0] for r in con.execute(
-        "SELECT DISTINCT cluster_key FROM clusters WHERE cluster_key NOT IN (SELECT cluster_key FROM _kept) ORDER BY 1"
-    ).fetchall()]
-    con.register("_fresh", pd.DataFrame({"cluster_key": new_clusters, "golden_id": [new_golden_id() for _ in new_clusters]}))
-    con.execute("CREATE OR REPLACE TEMP TABLE _assigned AS SELECT * FROM _kept UNION ALL SELECT * FROM _fresh")
-    con.unregister("_fresh")
+    # Fresh ids are random (uuid4), so they say nothing about the person.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _assigned AS
+        SELECT cluster_key, golden_id FROM _kept
+        UNION ALL
+        SELECT cluster_key, 'G-' || left(replace(gen_random_uuid()::VARCHAR, '-', ''), 16)
+        FROM (SELECT DISTINCT cluster_key FROM clusters WHERE cluster_key NOT IN (SELECT cluster_key FROM _kept))
+        """
+    )
+    created = con.execute("SELECT (SELECT count(*) FROM _assigned) - (SELECT count(*) FROM _kept)").fetchall()[0][0]
     con.execute("INSERT INTO golden_ids SELECT golden_id, ?, NULL, NULL FROM _assigned WHERE golden_id NOT IN (SELECT golden_id FROM golden_ids)", [run_at])
 
     # Merges: claimed ids that did not survive in their cluster.
-    merged = con.execute(
+    con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE _merged AS
         SELECT c.golden_id AS retired_id, k.golden_id AS survivor
         FROM _claims c JOIN _kept k USING (cluster_key) WHERE c.golden_id <> k.golden_id
         """
-    ).fetchall()
+    )
     # Splits: clusters with a new id that hold records of an old id claimed elsewhere.
-    split = con.execute(
+    con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE _split AS
         SELECT DISTINCT a.golden_id AS new_id, o.golden_id AS old_id
         FROM _assigned a JOIN _old o USING (cluster_key)
         JOIN _claims c ON c.golden_id = o.golden_id AND c.cluster_key <> o.cluster_key
         WHERE a.golden_id NOT IN (SELECT golden_id FROM _claims)
         """
-    ).fetchall()
-    for retired, survivor in merged:
-        con.execute("UPDATE golden_ids SET retired_at = ?, retired_reason = 'merged' WHERE golden_id = ?", [run_at, retired])
-        # Older retirements that pointed at the retired id now point at the survivor.
-        con.execute("UPDATE golden_id_history SET golden_id = ? WHERE golden_id = ?", [survivor, retired])
-        con.execute("INSERT INTO golden_id_history VALUES (?, ?, ?, 'merged')", [retired, survivor, run_at])
-        con.execute("INSERT INTO customer_changes VALUES (?, ?, 'merged', NULL, ?)", [run_at, survivor, retired])
-    for new_id, old_id in split:
-        con.execute("INSERT INTO customer_changes VALUES (?, ?, 'split', NULL, ?)", [run_at, new_id, old_id])
+    )
+    con.execute(
+        "UPDATE golden_ids SET retired_at = $run_at, retired_reason = 'merged' WHERE golden_id IN (SELECT retired_id FROM _merged)",
+        {"run_at": run_at},
+    )
+    # Older retirements that pointed at a retired id now point at its survivor.
+    con.execute("UPDATE golden_id_history h SET golden_id = m.survivor FROM _merged m WHERE h.golden_id = m.retired_id")
+    con.execute(
+        "INSERT INTO golden_id_history SELECT retired_id, survivor, $run_at, 'merged' FROM _merged",
+        {"run_at": run_at},
+    )
+    con.execute(
+        "INSERT INTO customer_changes SELECT $run_at, survivor, 'merged', NULL, retired_id FROM _merged",
+        {"run_at": run_at},
+    )
+    con.execute(
+        "INSERT INTO customer_changes SELECT $run_at, new_id, 'split', NULL, old_id FROM _split",
+        {"run_at": run_at},
+    )
+    merged = con.execute("SELECT count(*) FROM _merged").fetchall()[0][0]
+    split = con.execute("SELECT count(*) FROM _split").fetchall()[0][0]
 
     # Ids whose records all disappeared from the sources (deleted accounts).
-    vanished = con.execute(
+    con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE _vanished AS
         SELECT g.golden_id FROM golden_ids g
         WHERE g.retired_at IS NULL AND g.golden_id NOT IN (SELECT golden_id FROM _assigned)
           AND g.golden_id IN (SELECT golden_id FROM golden_membership)
         """
-    ).fetchall()
-    for (golden_id,) in vanished:
-        con.execute("UPDATE golden_ids SET retired_at = ?, retired_reason = 'deleted' WHERE golden_id = ?", [run_at, golden_id])
-        con.execute("INSERT INTO customer_changes VALUES (?, ?, 'deleted', NULL, NULL)", [run_at, golden_id])
+    )
+    con.execute(
+        "UPDATE golden_ids SET retired_at = $run_at, retired_reason = 'deleted' WHERE golden_id IN (SELECT golden_id FROM _vanished)",
+        {"run_at": run_at},
+    )
+    con.execute(
+        "INSERT INTO customer_changes SELECT $run_at, golden_id, 'deleted', NULL, NULL FROM _vanished",
+        {"run_at": run_at},
+    )
+    vanished = con.execute("SELECT count(*) FROM _vanished").fetchall()[0][0]
 
     kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
     con.execute("DELETE FROM golden_membership")
     con.execute("INSERT INTO golden_membership SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
     clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
-    con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned")
-    return IdReport(clusters, kept, len(new_clusters), len(merged), len(split), len(vanished))
+    con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished")
+    return IdReport(clusters, kept, created, merged, split, vanished)
