@@ -54,12 +54,15 @@ def _erasure_requests(persons: pd.DataFrame, versions: pd.DataFrame, timeline: T
     candidates = np.unique(with_mail["person"].values)
     count = max(1, len(persons) // 1000)
     chosen = rng.choice(candidates, size=min(count, len(candidates)), replace=False)
+    # A request names an address or number the company has on file for the person.
+    mail_of = with_mail.groupby("person")["email_true"].first()
+    phoned = versions[versions["phone_emitted"].notna()].groupby("person")["phone_emitted"].first()
     for k, person in enumerate(chosen):
         day = int(rng.integers(2, timeline.days + 1))
         p = persons.iloc[person]
-        by_phone = p["mobile"] is not None and k % 3 == 2
+        by_phone = person in phoned.index and k % 3 == 2
         row = {"request_id": f"DSR-{1000 + k}", "received_at": f"{timeline.dates[day - 1].date()}T05:00:00Z",
-               "email": None if by_phone else p["email"], "phone": f"+49 {p['mobile']}" if by_phone else None,
+               "email": None if by_phone else mail_of[person], "phone": phoned[person] if by_phone else None,
                "person_id": p["person_id"]}
         requests.setdefault(day, []).append(row)
     return {d: pd.DataFrame(rows) for d, rows in requests.items()}

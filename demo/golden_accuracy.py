@@ -44,8 +44,8 @@ def load_truth(truth_dir: Path, day: int | None = None) -> tuple[pd.DataFrame, p
     records = pd.read_csv(truth_dir / "records.csv", dtype=str, keep_default_na=False, na_values=[""])
     persons_file = truth_dir / "persons.csv" if day is None else truth_dir / "expected_by_day" / f"day{day}_persons.csv"
     persons = pd.read_csv(persons_file, dtype=str, keep_default_na=False, na_values=[""])
-    if day is not None and "day_first_delivered" in records:
-        records = records[records["day_first_delivered"].astype(int) <= day]
+    if day is not None:
+        records = records[records["first_day"].astype(int) <= day]
     return records, persons
 
 

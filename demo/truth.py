@@ -50,8 +50,16 @@ def expected_persons(live: pd.DataFrame, persons: pd.DataFrame, erased: set[str]
     phones["e164"] = e164(phones["phone_emitted"])
     out["phone"] = phones[phones["e164"].notna()].groupby("person_id")["e164"].last().reindex(out.index)
 
-    addressed = live[live["street_emitted"].notna()].groupby("person_id").last()
-    out["street"] = addressed["street_true"].reindex(out.index)
+    with_street = live[live["street_emitted"].notna()]
+    addressed = with_street.groupby("person_id").last()
+    # A street is expected in its true spelling only where a record at that address wrote it
+    # so (abbreviations aside); a typo in every record cannot be undone.
+    written = (with_street["street_emitted"].str.lower().str.replace(r"\s*[0-9].*$", "", regex=True)
+               .str.replace(r"(str\.?|strasse)$", "straße", regex=True).str.replace(" ", ""))
+    at_latest = with_street["street_true"].values == with_street["person_id"].map(addressed["street_true"]).values
+    spelled = (written == with_street["street_true"].str.lower().str.replace(" ", "")) & at_latest
+    spelled = spelled.groupby(with_street["person_id"]).any()
+    out["street"] = addressed["street_true"].where(spelled.reindex(addressed.index, fill_value=False)).reindex(out.index)
     out["house_number"] = addressed["house_true"].str.lower().reindex(out.index)
     out["postal_code"] = addressed["postal_true"].reindex(out.index)
     out["city"] = addressed["city_true"].reindex(out.index)

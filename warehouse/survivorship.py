@@ -115,6 +115,18 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
     )
     con.execute(
         """
+        CREATE OR REPLACE TEMP TABLE _street_residents AS
+        SELECT postal_code_std, street_key, count(*) AS residents FROM _records
+        WHERE street_display IS NOT NULL AND street_key IS NOT NULL GROUP BY ALL;
+        CREATE OR REPLACE TEMP TABLE _street_spellings AS
+        SELECT postal_code_std, street_key, street_display FROM _records
+        WHERE street_display IS NOT NULL AND street_key IS NOT NULL
+        GROUP BY postal_code_std, street_key, street_display
+        QUALIFY row_number() OVER (PARTITION BY postal_code_std, street_key ORDER BY count(*) DESC, street_display) = 1;
+        """
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _survivors AS
         WITH mail AS (
             SELECT golden_id, lower(trim(email)) AS email, source, source_record_id FROM _records
@@ -125,23 +137,31 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
             SELECT golden_id, phone_e164 AS phone, source, source_record_id FROM _records WHERE phone_e164 IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
         ), anchor AS (
-            SELECT golden_id, street_key, house_display AS house_number, postal_code, city, country,
+            SELECT golden_id, street_key, house_display AS house_number, postal_code, postal_code_std, city, country,
                    source, source_record_id
             FROM _records WHERE street_display IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
         ), spelling AS (
             -- The most recent address decides where; how its street is spelled, the records
-            -- at that address decide together (one typo or `Str.` does not win).
-            SELECT r.golden_id, r.street_display, count(*) AS n, max(r.record_updated_at) AS latest
+            -- at that address decide together (one typo or `Str.` does not win), and on a
+            -- tie the spelling more of the neighbours (same postcode) share.
+            SELECT r.golden_id, r.street_key, count(*) AS n, max(r.record_updated_at) AS latest
             FROM _records r JOIN anchor a USING (golden_id)
             WHERE r.street_display IS NOT NULL AND r.postal_code IS NOT DISTINCT FROM a.postal_code
               AND jaro_winkler_similarity(r.street_key, a.street_key) >= 0.9
-            GROUP BY r.golden_id, r.street_display
-            QUALIFY row_number() OVER (PARTITION BY r.golden_id ORDER BY n DESC, latest DESC, r.street_display) = 1
+            GROUP BY r.golden_id, r.street_key
+        ), chosen_street AS (
+            SELECT s.golden_id, s.street_key, a.postal_code_std
+            FROM spelling s JOIN anchor a USING (golden_id)
+            LEFT JOIN _street_residents k ON k.postal_code_std IS NOT DISTINCT FROM a.postal_code_std AND k.street_key = s.street_key
+            QUALIFY row_number() OVER (PARTITION BY s.golden_id
+                                       ORDER BY s.n DESC, k.residents DESC NULLS LAST, s.latest DESC, s.street_key) = 1
         ), address AS (
-            SELECT a.golden_id, s.street_display AS street, a.house_number, a.postal_code, a.city, a.country,
+            -- One street, one spelling: the one its residents' records use most.
+            SELECT a.golden_id, d.street_display AS street, a.house_number, a.postal_code, a.city, a.country,
                    a.source, a.source_record_id
-            FROM anchor a JOIN spelling s USING (golden_id)
+            FROM anchor a JOIN chosen_street c USING (golden_id)
+            JOIN _street_spellings d ON d.postal_code_std IS NOT DISTINCT FROM c.postal_code_std AND d.street_key = c.street_key
         ), salutation AS (
             SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
@@ -189,7 +209,8 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         LEFT JOIN consent c USING (golden_id)
         """
     )
-    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _doubtful_neighbours")
+    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _doubtful_neighbours; "
+                "DROP TABLE _street_residents; DROP TABLE _street_spellings")
 
 
 PROVENANCE = {
