@@ -91,7 +91,9 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _print_where(settings: Settings, ok: bool) -> None:
     print()
     print("run succeeded" if ok else "run FAILED: the previously published version (if any) stays in place")
-    print(f"golden table:    {settings.published_path.resolve()}  (duckdb -readonly {settings.published_path} \"FROM customers LIMIT 5\")")
+    print(f"golden table:    {settings.published_path.resolve()}")
+    print(f"  query it:      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.published_path}', "
+          f"read_only=True).sql('FROM customers LIMIT 5'))\"")
     print(f"quality report:  {(settings.reports_dir / 'index.html').resolve()}")
     print(f"warehouse:       {settings.warehouse_path.resolve()}  (pipeline's private working state)")
     print(f"Dagster UI:      DAGSTER_HOME={os.environ.get('DAGSTER_HOME')} .venv/bin/dagster dev")
