@@ -47,7 +47,9 @@ def run_pipeline(settings: Settings) -> bool:
         review_upper=settings.review_upper,
     )
     job = build_definitions(resource).resolve_job_def("kundenstamm")
-    result = job.execute_in_process(instance=instance, raise_on_error=False)
+    # Steps, checks and failures on the console; every engine event stays in the instance's log.
+    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events
@@ -91,6 +93,14 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 def _print_where(settings: Settings, ok: bool) -> None:
     print()
     print("run succeeded" if ok else "run FAILED: the previously published version (if any) stays in place")
+    if settings.published_path.exists():
+        import duckdb
+
+        with duckdb.connect(str(settings.published_path), read_only=True) as con:
+            persons, records, review = con.execute(
+                "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM customer_sources), "
+                "(SELECT count(*) FROM review_queue)").fetchall()[0]
+        print(f"published:       {persons:,} customers from {records:,} source records, {review:,} pairs await review")
     print(f"golden table:    {settings.published_path.resolve()}")
     print(f"  query it:      .venv/bin/python -c \"import duckdb; print(duckdb.connect('{settings.published_path}', "
           f"read_only=True).sql('FROM customers LIMIT 5'))\"")

@@ -48,8 +48,13 @@ def _context(gx_root: Path):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     gx_root.mkdir(parents=True, exist_ok=True)
-    return gx, gx.get_context(mode="file", project_root_dir=str(gx_root))
+    context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+    # A pipeline's log is read by people: no progress bars for each metric.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return gx, context
 
 
 def _run_suite(gx_root: Path, suite_name: str, frames: dict[str, tuple[pd.DataFrame, list[Check]]]) -> ValidationOutcome:

@@ -35,7 +35,7 @@ SPEC = SourceSpec(
         _date_check("Letzter_Einkauf"),
         RowCheck(f"NOT {missing('Umsatz')} AND {german_amount('Umsatz')} IS NULL",
                  "'Umsatz is not an amount like 1.234,56: ' || Umsatz"),
-        RowCheck("upper(trim(coalesce(Werbung_erlaubt, ''))) NOT IN ('J', 'N', '')",
+        RowCheck("upper(trim(coalesce(Werbung_erlaubt, ''))) NOT IN ('J', 'N', 'JA', 'NEIN', '')",
                  "'Werbung_erlaubt is not J or N: ' || Werbung_erlaubt"),
     ),
 )
@@ -62,12 +62,14 @@ SELECT
     false AS email_bounced,
     nullif(trim(Telefon), '') AS phone,
     nullif(trim(Strasse), '') AS street,
-    nullif(trim(PLZ), '') AS postal_code,
+    -- A German postcode that went through a spreadsheet lost its leading zero (`1067`).
+    CASE WHEN regexp_matches(trim(PLZ), '^[0-9]{{4}}$') THEN '0' || trim(PLZ) ELSE nullif(trim(PLZ), '') END AS postal_code,
     nullif(trim(Ort), '') AS city,
     'DE' AS country,
     NULL AS customer_number_ref,
-    CASE upper(trim(Werbung_erlaubt)) WHEN 'J' THEN 'yes' WHEN 'N' THEN 'no' END AS consent_decision,
-    CASE WHEN upper(trim(Werbung_erlaubt)) IN ('J', 'N') THEN n._file_date END AS consent_at,
+    CASE WHEN upper(trim(Werbung_erlaubt)) IN ('J', 'JA') THEN 'yes' WHEN upper(trim(Werbung_erlaubt)) IN ('N', 'NEIN') THEN 'no' END
+        AS consent_decision,
+    CASE WHEN upper(trim(Werbung_erlaubt)) IN ('J', 'JA', 'N', 'NEIN') THEN n._file_date END AS consent_at,
     {german_amount('Umsatz')} AS revenue,
     least(h.first_export, h.first_purchase) AS first_seen_at,
     coalesce({german_date('Letzter_Einkauf')}, n._file_date) AS last_seen_at,

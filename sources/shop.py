@@ -61,7 +61,9 @@ SELECT
     false AS email_bounced,
     nullif(trim(phone), '') AS phone,
     nullif(trim(address_street), '') AS street,
-    nullif(trim(address_zip), '') AS postal_code,
+    -- A German postcode stored as a number lost its leading zero (`1067`); AT and CH have four digits.
+    CASE WHEN regexp_matches(trim(address_zip), '^[0-9]{4}$') AND upper(coalesce(nullif(trim(address_country), ''), 'DE')) = 'DE'
+         THEN '0' || trim(address_zip) ELSE nullif(trim(address_zip), '') END AS postal_code,
     nullif(trim(address_city), '') AS city,
     coalesce(upper(nullif(trim(address_country), '')), 'DE') AS country,
     NULL AS customer_number_ref,

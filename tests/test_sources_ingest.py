@@ -83,6 +83,29 @@ def test_euro_sign_survives_the_cp1252_file(con, tmp_path):
     assert con.execute("SELECT Filiale, Vorname, Nachname FROM raw_pos").fetchall() == [("Filiale €-Shop", "Jürgen", "Weiß")]
 
 
+def test_a_german_postcode_that_lost_its_leading_zero_gets_it_back_and_ja_nein_are_decisions(con, tmp_path):
+    landing = tmp_path / "landing"
+    (landing / "shop").mkdir(parents=True)
+    (landing / "pos").mkdir()
+    (landing / "shop" / "customers_2026-11-22T0600.jsonl").write_text(
+        '{"customer_id": "S-1", "address": {"street": "Hauptstr. 5", "zip": 1067, "city": "Dresden", "country": "DE"}}\n'
+        '{"customer_id": "S-2", "address": {"street": "Graben 1", "zip": "1010", "city": "Wien", "country": "AT"}}\n',
+        encoding="utf-8")
+    header = "Kartennummer;Anrede;Vorname;Nachname;Strasse;PLZ;Ort;Telefon;E-Mail;Geburtsdatum;Filiale;Umsatz;Letzter_Einkauf;Werbung_erlaubt\n"
+    rows = ("K-1;;Anna;Groß;Hauptstr. 5;1067;Dresden;;;;;;;Ja\n"
+            "K-2;;Max;Muster;Lindenweg 3;12345;Berlin;;;;;;;nein\n"
+            "K-3;;Eva;Muster;Lindenweg 3;12345;Berlin;;;;;;;vielleicht\n")
+    (landing / "pos" / "kunden_2026-11-22.csv").write_bytes((header + rows).encode("cp1252"))
+    ingest_all(con, landing)
+    build_staged_records(con)
+    assert staged(con, "shop:S-1")["postal_code"] == "01067"
+    assert staged(con, "shop:S-2")["postal_code"] == "1010"
+    assert (staged(con, "pos:K-1")["postal_code"], staged(con, "pos:K-1")["consent_decision"]) == ("01067", "yes")
+    assert staged(con, "pos:K-2")["consent_decision"] == "no"
+    # An answer that is neither yes nor no is no consent decision to guess at: the row is set aside.
+    assert con.execute("SELECT line_number, reason FROM rejects").fetchall() == [(4, "Werbung_erlaubt is not J or N: vielleicht")]
+
+
 def test_newest_shop_snapshot_wins_and_missing_accounts_are_gone(con, landing):
     shop = landing / "shop"
     lines = (shop / "customers_2026-11-21T0600.jsonl").read_text(encoding="utf-8").splitlines()
