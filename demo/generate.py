@@ -26,6 +26,7 @@ from demo.exports import write_erasure, write_hotline, write_newsletter, write_p
 from demo.population import make_persons
 from demo.records import Timeline, hotline_records, newsletter_records, person_events, pos_records, shop_records
 from demo.truth import expected_persons, live_records, record_lifetimes
+from sources.identifiers import e164
 
 INTERESTS = ("Angeln", "Garten", "Grillen", "Mode", "Kochen", "Reisen", "Heimwerken", "Sport", "Technik")
 
@@ -122,6 +123,8 @@ def generate(out_dir: Path, persons: int, seed: int = 42, days: int = 2, start_d
     broken_keys = {(r.source, r.record_id, day_of_file[r.file_name]) for r in broken.itertuples()}
     versions["malformed"] = [(s, r, d) in broken_keys for s, r, d in zip(versions["source"], versions["record_id"], versions["day"])]
 
+    # Each phone as written is parsed once, not once per day.
+    versions["phone_e164"] = e164(versions["phone_emitted"])
     erased: set[str] = set()
     for day in range(1, days + 1):
         if day in requests:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sources.identifiers import e164
 
 TRUTH_COLUMNS = ("person_id", "salutation", "first_name", "last_name", "email", "phone", "street", "house_number",
                  "postal_code", "city", "country", "marketing_consent", "consent_source", "total_revenue", "erased")
@@ -29,10 +28,9 @@ def expected_persons(live: pd.DataFrame, persons: pd.DataFrame, erased: set[str]
     live = live.copy()
     live["person_id"] = persons["person_id"].values[live["person"].values]
     live = live.sort_values(["t_record", "source", "record_id"])
-    groups = live.groupby("person_id")
     out = pd.DataFrame(index=pd.Index(sorted(live["person_id"].unique()), name="person_id"))
 
-    out["salutation"] = groups["salutation_emitted"].agg(lambda s: s.notna().any())
+    out["salutation"] = live["salutation_emitted"].notna().groupby(live["person_id"]).any()
     true = persons.set_index("person_id")
     out["salutation"] = np.where(out["salutation"], true.loc[out.index, "salutation"], None)
 
@@ -46,9 +44,8 @@ def expected_persons(live: pd.DataFrame, persons: pd.DataFrame, erased: set[str]
     mail = live[live["email_emitted"].notna() & ~live["bounced"].astype(bool)]
     out["email"] = mail.groupby("person_id")["email_emitted"].last().str.strip().str.lower().reindex(out.index)
 
-    phones = live[live["phone_emitted"].notna()].copy()
-    phones["e164"] = e164(phones["phone_emitted"])
-    out["phone"] = phones[phones["e164"].notna()].groupby("person_id")["e164"].last().reindex(out.index)
+    phones = live[live["phone_e164"].notna()]
+    out["phone"] = phones.groupby("person_id")["phone_e164"].last().reindex(out.index)
 
     with_street = live[live["street_emitted"].notna()]
     addressed = with_street.groupby("person_id").last()
