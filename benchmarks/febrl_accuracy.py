@@ -38,7 +38,7 @@ def kundenstamm(frame: pd.DataFrame) -> tuple[pd.Series, float]:
     start = time.perf_counter()
     con = duckdb.connect()
     load_features(con, frame)
-    link_records(con, febrl_settings(), threshold=0.9)
+    link_records(con, febrl_settings())
     clusters = con.execute("SELECT record_key, cluster_key FROM clusters").df()
     return pd.Series(clusters["cluster_key"].values, index=clusters["record_key"].values), time.perf_counter() - start
 

@@ -86,9 +86,41 @@ def _phonetics(con: duckdb.DuckDBPyConnection, column: str, target: str) -> None
     con.unregister("_codes")
 
 
+def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
+    """`Müller, Sabine` typed the wrong way round: where the first name is, across all
+    records, mostly a surname and the surname mostly a first name, the two change places.
+
+    The data itself says which names are which, for any language; a name seen too rarely
+    to tell is left as it is (the comparisons still notice a swap).
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _name_roles AS
+        SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
+        FROM (SELECT first_name_std AS name, 'first' AS role FROM linkage_features
+              UNION ALL SELECT last_name_std, 'last' FROM linkage_features)
+        WHERE name IS NOT NULL GROUP BY name
+        """
+    )
+    con.execute(
+        """
+        UPDATE linkage_features f SET
+            first_name_std = f.last_name_std, last_name_std = f.first_name_std,
+            last_name_part1 = CASE WHEN contains(f.first_name_std, '-') THEN split_part(f.first_name_std, '-', 1)
+                                   ELSE f.first_name_std END,
+            last_name_part2 = CASE WHEN contains(f.first_name_std, '-') THEN nullif(split_part(f.first_name_std, '-', -1), '') END
+        FROM _name_roles a, _name_roles b
+        WHERE a.name = f.first_name_std AND b.name = f.last_name_std
+          AND a.as_last >= 3 * (a.as_first + 1) AND b.as_first >= 3 * (b.as_last + 1)
+        """
+    )
+    con.execute("DROP TABLE _name_roles")
+
+
 def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
     con.execute(FEATURES_SQL)
+    _put_swapped_names_back(con)
     # Email local part: for Gmail dots and +tags do not change the mailbox.
     con.execute(
         """

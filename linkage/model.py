@@ -216,6 +216,29 @@ def match_weight_sql(settings: LinkageSettings, prior_weight: float) -> tuple[st
     return "\n".join(joins), " + ".join(terms)
 
 
+def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs: float, max_iterations: int = 100) -> float:
+    """The chance that two random records match, re-estimated over the candidates' full
+    evidence (term frequencies included), m and u held fixed.
+
+    EM over the comparison patterns cannot see that agreeing on `Müller` says little, so in
+    a large population it takes the many namesakes among the candidates for matches; here
+    each candidate counts with its posterior under its full weight (the M-step for the
+    mixing share), and pairs that no blocking rule proposed count as non-matches.
+    """
+    share = start
+    for _ in range(max_iterations):
+        logit = math.log2(share / (1 - share))
+        expected = con.execute(
+            f"SELECT coalesce(sum(1 / (1 + pow(2, -(evidence + {logit!r})))), 0) FROM _evidence"
+        ).fetchall()[0][0]
+        # Six significant digits: a parallel sum differs in its last bits from run to run.
+        updated = float(f"{min(max(expected / all_pairs, 1e-15), 0.5):.6g}")
+        if abs(math.log(updated / share)) < 1e-4:
+            return updated
+        share = updated
+    return share
+
+
 def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
 
@@ -244,23 +267,26 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     con.register("_parameters", _parameters_frame(settings, m, u))
     con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
     con.unregister("_parameters")
+    build_term_frequencies(con, settings)
+    joins, evidence = match_weight_sql(settings, 0.0)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _evidence AS SELECT v.*, {evidence} AS evidence FROM _vectors v {joins}")
     # u comes from random pairs, so the prior must be the chance that two *random* records
     # match; the share among candidates would count the blocking agreement twice.
+    random_match = refine_random_match(con, random_match, all_pairs)
     prior_weight = math.log2(random_match / (1 - random_match))
     con.execute(
         f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share_among_candidates, "
         f"{random_match!r}::DOUBLE AS match_probability_random_pair, {prior_weight!r}::DOUBLE AS prior_weight"
     )
-    build_term_frequencies(con, settings)
-    joins, weight = match_weight_sql(settings, prior_weight)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE scored_pairs AS
-        SELECT key_l, key_r, {columns}, match_weight,
-               pow(2, match_weight) / (1 + pow(2, match_weight)) AS match_probability
-        FROM (SELECT v.*, {weight} AS match_weight FROM _vectors v {joins})
+        SELECT key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight,
+               pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability
+        FROM _evidence
         """
     )
+    con.execute("DROP TABLE _evidence")
     con.execute("DROP TABLE _vectors")
     buckets = con.execute(
         """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'

@@ -10,7 +10,7 @@ import duckdb
 from linkage.blocking import build_candidate_pairs
 from linkage.clustering import ClusterReport, build_clusters
 from linkage.model import ScoringReport, score_pairs
-from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+from linkage.settings import GERMAN_SETTINGS, MATCH_THRESHOLD, LinkageSettings
 
 
 @dataclass
@@ -23,7 +23,7 @@ class LinkageReport:
 
 
 def link_records(
-    con: duckdb.DuckDBPyConnection, settings: LinkageSettings = GERMAN_SETTINGS, threshold: float = 0.9
+    con: duckdb.DuckDBPyConnection, settings: LinkageSettings = GERMAN_SETTINGS, threshold: float = MATCH_THRESHOLD
 ) -> LinkageReport:
     """Blocking, scoring and clustering over `settings.table` (features already built)."""
     seconds = {}

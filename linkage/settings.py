@@ -11,6 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+# The match probability at or above which two records are linked. The model's
+# probabilities are calibrated (the prior is re-estimated over the full evidence), so this
+# reads as "at least 70 % sure"; pairs between the review bounds also go to an analyst.
+MATCH_THRESHOLD = 0.7
+
+
 @dataclass(frozen=True)
 class Level:
     label: str

@@ -45,6 +45,7 @@ def run_pipeline(settings: Settings) -> bool:
         match_threshold=settings.match_threshold,
         review_lower=settings.review_lower,
         review_upper=settings.review_upper,
+        memory_limit=settings.memory_limit,
     )
     job = build_definitions(resource).resolve_job_def("kundenstamm")
     # Steps, checks and failures on the console; every engine event stays in the instance's log.

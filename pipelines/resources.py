@@ -25,6 +25,7 @@ class KundenstammSettings(dg.ConfigurableResource):
     match_threshold: float = _DEFAULTS.match_threshold
     review_lower: float = _DEFAULTS.review_lower
     review_upper: float = _DEFAULTS.review_upper
+    memory_limit: str = _DEFAULTS.memory_limit
 
     def settings(self) -> Settings:
         return Settings(
@@ -35,6 +36,7 @@ class KundenstammSettings(dg.ConfigurableResource):
             match_threshold=self.match_threshold,
             review_lower=self.review_lower,
             review_upper=self.review_upper,
+            memory_limit=self.memory_limit,
         )
 
     @contextmanager
@@ -46,7 +48,9 @@ class KundenstammSettings(dg.ConfigurableResource):
         retries while someone else still holds the file lock.
         """
         Path(self.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-        with DuckDBResource(database=self.warehouse_path).get_connection() as con:
+        resource = DuckDBResource(database=self.warehouse_path, connection_config={"memory_limit": self.memory_limit})
+        with resource.get_connection() as con:
+            con.execute("SET enable_progress_bar = false")
             try:
                 yield con
             finally:

@@ -33,7 +33,7 @@ class RunSummary:
 def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_result: bool = True) -> RunSummary:
     run_at = run_at or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = RunSummary()
-    con = open_warehouse(settings.warehouse_path)
+    con = open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit)
     try:
         steps = [
             ("ingest", lambda: {s: ingest_source(con, s, settings.landing_dir).summary() for s in SPECS}),

@@ -40,13 +40,21 @@ def test_review_decisions_split_and_merge_and_survive_new_data(demo, tmp_path):
     published = tmp_path / "golden.duckdb"
 
     with duckdb.connect(str(published), read_only=True) as con:
+        # Records that the second day still delivers (not deleted from the shop, not erased).
+        truth = demo / "demo" / "truth"
+        con.execute(f"""CREATE TEMP TABLE lasting AS SELECT source || ':' || source_record_id AS k
+                        FROM read_csv('{truth / "records.csv"}', all_varchar = true)
+                        WHERE last_day = '2' AND person_id NOT IN (
+                            SELECT person_id FROM read_csv('{truth / "erasure_requests.csv"}', all_varchar = true))""")
         # A person of exactly two records, to be split; two single-record persons, to be merged.
         pair = con.execute(
-            """SELECT list(source || ':' || source_record_id ORDER BY source_record_id) FROM customer_sources
-               GROUP BY golden_id HAVING count(*) = 2 ORDER BY golden_id LIMIT 1""").fetchall()[0][0]
+            """SELECT list(k ORDER BY k) FROM (SELECT golden_id, source || ':' || source_record_id AS k FROM customer_sources)
+               GROUP BY golden_id HAVING count(*) = 2 AND bool_and(k IN (SELECT k FROM lasting))
+               ORDER BY min(k) LIMIT 1""").fetchall()[0][0]
         singles = [r[0] for r in con.execute(
-            """SELECT any_value(source || ':' || source_record_id) FROM customer_sources
-               GROUP BY golden_id HAVING count(*) = 1 ORDER BY golden_id LIMIT 2""").fetchall()]
+            """SELECT any_value(k) FROM (SELECT golden_id, source || ':' || source_record_id AS k FROM customer_sources)
+               GROUP BY golden_id HAVING count(*) = 1 AND bool_and(k IN (SELECT k FROM lasting))
+               ORDER BY min(k) LIMIT 2""").fetchall()]
     split_a, split_b = pair
     merge_a, merge_b = singles
     before = golden_of(published, [split_a, split_b, merge_a, merge_b])

@@ -7,7 +7,7 @@ from pathlib import Path
 import duckdb
 
 
-def open_warehouse(path: Path | str, threads: int | None = None) -> duckdb.DuckDBPyConnection:
+def open_warehouse(path: Path | str, threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the warehouse file read-write.
 
     Only one process may hold it read-write at a time (DuckDB file locking); Dagster's
@@ -16,7 +16,9 @@ def open_warehouse(path: Path | str, threads: int | None = None) -> duckdb.DuckD
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"memory_limit": memory_limit} if memory_limit else {})
+    # A pipeline's log is read by people: no progress bars from long queries.
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
+from linkage.settings import MATCH_THRESHOLD
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,10 +16,12 @@ class Settings:
     published_path: Path = Path("data/golden.duckdb")
     reports_dir: Path = Path("data/reports")
     # A pair links when its match probability is at least this.
-    match_threshold: float = 0.9
+    match_threshold: float = MATCH_THRESHOLD
     # Pairs in [review_lower, review_upper) are queued for an analyst to decide.
     review_lower: float = 0.5
     review_upper: float = 0.95
+    # DuckDB works within this and spills the rest to disk beside the warehouse file.
+    memory_limit: str = "4GB"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -31,6 +35,7 @@ class Settings:
             "match_threshold": "KUNDENSTAMM_MATCH_THRESHOLD",
             "review_lower": "KUNDENSTAMM_REVIEW_LOWER",
             "review_upper": "KUNDENSTAMM_REVIEW_UPPER",
+            "memory_limit": "KUNDENSTAMM_MEMORY_LIMIT",
         }
         settings = cls()
         values = {}
@@ -48,4 +53,6 @@ _PATH_FIELDS = {"landing_dir", "warehouse_path", "published_path", "reports_dir"
 def _coerce(name: str, value):
     if name in _PATH_FIELDS:
         return Path(value)
+    if name == "memory_limit":
+        return str(value)
     return float(value)
