@@ -83,7 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.model_selection import cross_val_predict
 
-    from linkage.features import build_features
     from linkage.pipeline import link_records
 
     base = prepare(args.persons)
@@ -91,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
     work = base / "ceiling.duckdb"
     shutil.copyfile(base / "features.duckdb", work)
     con = duckdb.connect(str(work))
-    build_features(con)
     link_records(con, threshold=args.threshold)
     rows = [{"clustering": "Kundenstamm (unsupervised)", **_scores(con, truth, args.threshold)}]
 

@@ -45,7 +45,8 @@ def load_truth(truth_dir: Path, day: int | None = None) -> tuple[pd.DataFrame, p
     persons_file = truth_dir / "persons.csv" if day is None else truth_dir / "expected_by_day" / f"day{day}_persons.csv"
     persons = pd.read_csv(persons_file, dtype=str, keep_default_na=False, na_values=[""])
     if day is not None:
-        records = records[records["first_day"].astype(int) <= day]
+        # The records a correct pipeline holds after that day's deliveries.
+        records = records[(records["first_day"].astype(int) <= day) & (records["last_day"].astype(int) >= day)]
     return records, persons
 
 

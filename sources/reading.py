@@ -160,7 +160,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> li
         )
         rejected = con.execute(
             "SELECT line - 1 AS record_number, any_value(line_byte_position), "
-            "string_agg(DISTINCT error_type || ': ' || error_message, '; '), any_value(csv_line) "
+            # One reason a line: DuckDB reports a short row once for every missing column.
+            "arg_min(error_type || ': ' || error_message, column_idx), any_value(csv_line) "
             "FROM _csv_rejects GROUP BY line ORDER BY line"
         ).fetchall()
         physical = _physical_lines(utf8_path, [int(r[1]) for r in rejected])
