@@ -48,7 +48,7 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     con.execute(IDS_DDL)
     con.execute(GOLDEN_DDL)
     ids = assign_golden_ids(con, run_at)
-    build_survivors(con, settings.review_lower)
+    build_survivors(con, settings.review_lower, settings.review_upper)
 
     con.execute("CREATE OR REPLACE TABLE golden_customers_previous AS SELECT * FROM golden_customers")
     changed = " OR ".join(f"s.{c} IS DISTINCT FROM p.{c}" for c in COMPARED)

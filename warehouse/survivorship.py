@@ -77,11 +77,13 @@ def house_number_sql(column: str) -> str:
             f"THEN lower(replace(regexp_extract(trim({column}), '{_STREET_SPLIT}', 2), ' ', '')) END")
 
 
-def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5) -> None:
+def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.95) -> None:
     """(Re)build `_survivors`: contract columns (without updated_at) and their provenance.
 
     `doubt_threshold`: pairs at or above this probability that were not linked still
-    pass on an opt-out (see the consent rule).
+    pass on an opt-out (see the consent rule). `sure_threshold`: a yes counts only from a
+    record linked at least this surely (or a person's only record); a yes that may be
+    someone else's is no consent.
     """
     con.execute(
         f"""
@@ -106,11 +108,12 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _records AS
-        SELECT m.golden_id, r.*, f.phone_e164, f.postal_code AS postal_code_std,
+        SELECT m.golden_id, r.*, f.phone_e164, f.postal_code AS postal_code_std, c.match_probability AS link_probability,
+               count(*) OVER (PARTITION BY m.golden_id) AS records_of_person,
                {street_display_sql('r.street')} AS street_display, {house_number_sql('r.street')} AS house_display,
                replace(f.street_std, ' ', '') AS street_key
         FROM staged_records r JOIN golden_membership m USING (record_key)
-        LEFT JOIN linkage_features f USING (record_key)
+        LEFT JOIN linkage_features f USING (record_key) LEFT JOIN clusters c USING (record_key)
         """
     )
     con.execute(
@@ -166,19 +169,25 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
             SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
         ), decisions AS (
-            SELECT golden_id, consent_decision, consent_at, source, source_record_id FROM _records
+            SELECT golden_id, consent_decision, consent_at, source, source_record_id,
+                   records_of_person = 1 OR coalesce(link_probability, 0) >= $sure_threshold AS sure
+            FROM _records
             WHERE consent_decision IS NOT NULL AND consent_at IS NOT NULL
             UNION ALL
             -- In doubt, no: a later opt-out on a record that may well be the same person
             -- (a pair the model was not sure enough to link) also counts.
-            SELECT m.golden_id, r.consent_decision, r.consent_at, r.source, r.source_record_id
+            SELECT m.golden_id, r.consent_decision, r.consent_at, r.source, r.source_record_id, true
             FROM _doubtful_neighbours n
             JOIN golden_membership m ON m.record_key = n.own_key
             JOIN staged_records r ON r.record_key = n.other_key
             WHERE r.consent_decision IN ('no', 'pending') AND r.consent_at IS NOT NULL
         ), consent AS (
             -- The latest explicit decision; on a tie a `no` wins: never consent in doubt.
-            SELECT golden_id, consent_decision, consent_at, source, source_record_id FROM decisions
+            SELECT golden_id, consent_decision, consent_at, source, source_record_id,
+                   -- A yes from a record that may be someone else's does not outweigh a no
+                   -- given anywhere in this person's records.
+                   sure OR NOT bool_or(consent_decision IN ('no', 'pending')) OVER (PARTITION BY golden_id) AS sure
+            FROM decisions
             QUALIFY row_number() OVER (PARTITION BY golden_id
                 ORDER BY consent_at DESC, (consent_decision = 'yes') ASC, source_record_id) = 1
         ), totals AS (
@@ -193,7 +202,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
                s.salutation, f.display AS first_name, l.display AS last_name,
                mail.email, phone.phone,
                a.street, a.house_number, a.postal_code, a.city, a.country,
-               coalesce(c.consent_decision = 'yes', false) AS marketing_consent,
+               coalesce(c.consent_decision = 'yes' AND c.sure, false) AS marketing_consent,
                c.source AS consent_source, c.consent_at AS consent_updated_at,
                t.total_revenue, t.source_count, t.first_seen_at, t.last_seen_at,
                s.source AS salutation_src, s.source_record_id AS salutation_id,
@@ -207,7 +216,8 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         LEFT JOIN salutation s USING (golden_id) LEFT JOIN _first f USING (golden_id) LEFT JOIN _last l USING (golden_id)
         LEFT JOIN mail USING (golden_id) LEFT JOIN phone USING (golden_id) LEFT JOIN address a USING (golden_id)
         LEFT JOIN consent c USING (golden_id)
-        """
+        """,
+        {"sure_threshold": float(sure_threshold)},
     )
     con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _doubtful_neighbours; "
                 "DROP TABLE _street_residents; DROP TABLE _street_spellings")
