@@ -82,4 +82,9 @@ def test_review_decisions_split_and_merge_and_survive_new_data(demo, tmp_path):
     deliver(demo / "demo" / "landing", tmp_path / "landing", days[1])
     assert job.execute_in_process(instance=instance).success
     later = golden_of(published, [split_a, split_b, merge_a, merge_b])
-    assert later[split_a] != later[split_b] and later[merge_a] == later[merge_b] == survivor
+    assert later[split_a] != later[split_b] and later[merge_a] == later[merge_b]
+    # New data may join the merged person with yet another record; then the survivor's id
+    # either stays or is retired into the id that now stands for the person.
+    with duckdb.connect(str(published), read_only=True) as con:
+        successor = dict(con.execute("SELECT retired_id, golden_id FROM golden_id_history").fetchall())
+    assert later[merge_a] in (survivor, successor.get(survivor))
