@@ -57,7 +57,7 @@ def _level_shares(frame: pd.DataFrame, column: str, levels: int, weights: np.nda
     w = np.ones(len(values)) if weights is None else weights
     counts = np.array([w[values == g].sum() for g in range(levels)], dtype=float)
     total = counts.sum()
-    # Half a pair of pseudo-count: a level never seen in two million random pairs is rare,
+    # Half a pair of pseudo-count: a level never seen in millions of random pairs is rare,
     # not impossible, and must not weigh more than one sighting would.
     smoothing = 0.5
     shares = (counts + smoothing) / (total + smoothing * levels) if total else np.full(levels, 1.0 / levels)
