@@ -81,9 +81,9 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
     """(Re)build `_survivors`: contract columns (without updated_at) and their provenance.
 
     `doubt_threshold`: pairs at or above this probability that were not linked still
-    pass on an opt-out (see the consent rule). `sure_threshold`: a yes counts only from a
-    record linked at least this surely (or a person's only record); a yes that may be
-    someone else's is no consent.
+    pass on an opt-out (see the consent rule). `sure_threshold`: where the person's records
+    also hold a no, the latest yes counts only from a record linked at least this surely
+    (or from a person's only record): a yes that may be someone else's is no consent.
     """
     con.execute(
         f"""
