@@ -27,6 +27,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 OUT = ROOT / "benchmarks" / "out"
 
 
+def save_result(name: str, text: str) -> Path:
+    """A benchmark's table, as markdown, in benchmarks/results/ (RESULTS.md quotes them)."""
+    path = ROOT / "benchmarks" / "results" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def exports_dir(persons: int) -> Path:
     """Generated exports (seed 2026, two days), shared by the benchmarks of one size."""
     return OUT / f"exports_{persons}"
@@ -189,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
                          "peak MiB": round(result["peak_mib"])})
             print(rows[-1], flush=True)
     table = pd.DataFrame(rows)
-    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / args.output).write_text(table.to_markdown(index=False) + "\n", encoding="utf-8")
+    save_result(args.output, table.to_markdown(index=False) + "\n")
     print(table.to_string(index=False))
     return 0
 

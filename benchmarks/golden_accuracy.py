@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from german_linkage import OUT, exports_dir, peak_rss_mib  # noqa: E402
+from german_linkage import OUT, exports_dir, peak_rss_mib, save_result  # noqa: E402
 
 ACCURACY_FLOOR = 0.98
 EXAMPLES = 8
@@ -163,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         step_table.to_markdown(index=False),
         summary,
     ]) + "\n"
-    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / f"golden_{args.persons}.md").write_text(text, encoding="utf-8")
+    save_result(f"golden_{args.persons}.md", text)
     print("\n" + "\n\n".join(t.to_string(index=False) for t in (field_table, linkage_table, step_table)))
     print(summary)
     return 0

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from german_linkage import OUT, exports_dir, peak_rss_mib  # noqa: E402
+from german_linkage import OUT, exports_dir, peak_rss_mib, save_result  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,9 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = (f"{args.persons:,} persons: ingestion and staging {total:.0f} s in total, "
                f"{table['rows loaded'][:-1].sum():,} rows, peak memory {peak_rss_mib():,.0f} MiB")
     print(summary)
-    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / f"ingest_{args.persons}.md").write_text(
-        table.to_markdown(index=False) + "\n\n" + summary + "\n", encoding="utf-8")
+    save_result(f"ingest_{args.persons}.md", table.to_markdown(index=False) + "\n\n" + summary + "\n")
     return 0
 
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from german_linkage import _truth, prepare  # noqa: E402
+from german_linkage import _truth, prepare, save_result  # noqa: E402
 from linkage.settings import MATCH_THRESHOLD  # noqa: E402
 
 
@@ -122,9 +122,7 @@ def main(argv: list[str] | None = None) -> int:
                f"quoted customer number): no linker can place them.")
     print(table.to_string(index=False))
     print(summary)
-    (ROOT / "benchmarks" / "results").mkdir(exist_ok=True)
-    (ROOT / "benchmarks" / "results" / f"ceiling_{args.persons}.md").write_text(
-        table.to_markdown(index=False) + "\n\n" + summary + "\n", encoding="utf-8")
+    save_result(f"ceiling_{args.persons}.md", table.to_markdown(index=False) + "\n\n" + summary + "\n")
     return 0
 
 
