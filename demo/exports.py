@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +105,7 @@ def write_pos(rows: pd.DataFrame, path: Path, rng: np.random.Generator) -> list[
     out = [[r.record_id, _text(r.salutation_emitted if r.salutation_emitted != "Divers" else None), _text(r.first_emitted),
             _text(r.last_emitted), _text(r.street_emitted), r.postal_true, r.city_true, _text(r.phone_emitted),
             _text(r.email_emitted), "" if r.birthday is None else pd.Timestamp(r.birthday).strftime("%d.%m.%Y"),
-            f"{r.city_true}-{('Mitte', 'Nord', 'Süd', 'West', 'Ost')[hash(r.record_id) % 5]}", _german_amount(r.revenue),
+            f"{r.city_true}-{('Mitte', 'Nord', 'Süd', 'West', 'Ost')[zlib.crc32(r.record_id.encode()) % 5]}", _german_amount(r.revenue),
             pd.Timestamp(r.last_purchase).strftime("%d.%m.%Y"), r.consent]
            for r in rows.itertuples(index=False)]
     broken = _broken_rows(len(out), rng)
