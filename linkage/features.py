@@ -48,8 +48,8 @@ SELECT
     -- `Hans-Peter` and `Hans Peter` are one first name.
     replace(first_name_std, '-', ' ') AS first_name_std,
     last_name_std,
-    CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END AS last_name_part1,
-    CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END AS last_name_part2,
+    CAST(NULL AS VARCHAR) AS last_name_part1,
+    CAST(NULL AS VARCHAR) AS last_name_part2,
     CAST(NULL AS VARCHAR) AS first_name_phon,
     CAST(NULL AS VARCHAR) AS last_name_phon,
     CASE salutation WHEN 'Herr' THEN 'herr' WHEN 'Frau' THEN 'frau' WHEN 'Divers' THEN 'divers' END AS salutation_std,
@@ -104,11 +104,7 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """
-        UPDATE linkage_features f SET
-            first_name_std = f.last_name_std, last_name_std = f.first_name_std,
-            last_name_part1 = CASE WHEN contains(f.first_name_std, '-') THEN split_part(f.first_name_std, '-', 1)
-                                   ELSE f.first_name_std END,
-            last_name_part2 = CASE WHEN contains(f.first_name_std, '-') THEN nullif(split_part(f.first_name_std, '-', -1), '') END
+        UPDATE linkage_features f SET first_name_std = f.last_name_std, last_name_std = f.first_name_std
         FROM _name_roles a, _name_roles b
         WHERE a.name = f.first_name_std AND b.name = f.last_name_std
           AND a.as_last >= 3 * (a.as_first + 1) AND b.as_first >= 3 * (b.as_last + 1)
@@ -121,6 +117,14 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
     con.execute(FEATURES_SQL)
     _put_swapped_names_back(con)
+    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
+    con.execute(
+        """
+        UPDATE linkage_features SET
+            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
+            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
+        """
+    )
     # Email local part: for Gmail dots and +tags do not change the mailbox.
     con.execute(
         """
