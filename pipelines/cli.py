@@ -37,16 +37,7 @@ def run_pipeline(settings: Settings) -> bool:
     ensure_dagster_home()
     # Initialise the instance's storage once, alone, before anything could run beside it.
     instance = dg.DagsterInstance.get()
-    resource = KundenstammSettings(
-        landing_dir=str(settings.landing_dir),
-        warehouse_path=str(settings.warehouse_path),
-        published_path=str(settings.published_path),
-        reports_dir=str(settings.reports_dir),
-        match_threshold=settings.match_threshold,
-        review_lower=settings.review_lower,
-        review_upper=settings.review_upper,
-        memory_limit=settings.memory_limit,
-    )
+    resource = KundenstammSettings.from_settings(settings)
     job = build_definitions(resource).resolve_job_def("kundenstamm")
     # Steps, checks and failures on the console; every engine event stays in the instance's log.
     quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

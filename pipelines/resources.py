@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterator
 
@@ -27,17 +28,13 @@ class KundenstammSettings(dg.ConfigurableResource):
     review_upper: float = _DEFAULTS.review_upper
     memory_limit: str = _DEFAULTS.memory_limit
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "KundenstammSettings":
+        values = {f.name: getattr(settings, f.name) for f in fields(Settings)}
+        return cls(**{name: str(v) if isinstance(v, Path) else v for name, v in values.items()})
+
     def settings(self) -> Settings:
-        return Settings(
-            landing_dir=Path(self.landing_dir),
-            warehouse_path=Path(self.warehouse_path),
-            published_path=Path(self.published_path),
-            reports_dir=Path(self.reports_dir),
-            match_threshold=self.match_threshold,
-            review_lower=self.review_lower,
-            review_upper=self.review_upper,
-            memory_limit=self.memory_limit,
-        )
+        return Settings.from_env(environ={}, **{f.name: getattr(self, f.name) for f in fields(Settings)})
 
     @contextmanager
     def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -1,7 +1,7 @@
 """Loyalty cards at the tills: Windows-1252, `;`, German dates and amounts; increments
 in which a card's newest row supersedes its older ones."""
 
-from sources.spec import RowCheck, SourceSpec, missing, required
+from sources.spec import RowCheck, SourceSpec, missing, postal_code_sql, required
 
 
 def german_date(column: str) -> str:
@@ -62,8 +62,7 @@ SELECT
     false AS email_bounced,
     nullif(trim(Telefon), '') AS phone,
     nullif(trim(Strasse), '') AS street,
-    -- A German postcode that went through a spreadsheet lost its leading zero (`1067`).
-    CASE WHEN regexp_matches(trim(PLZ), '^[0-9]{{4}}$') THEN '0' || trim(PLZ) ELSE nullif(trim(PLZ), '') END AS postal_code,
+    {postal_code_sql('PLZ')} AS postal_code,
     nullif(trim(Ort), '') AS city,
     'DE' AS country,
     NULL AS customer_number_ref,

@@ -1,6 +1,6 @@
 """Online-shop customer accounts: JSON Lines, full snapshots; the newest snapshot wins."""
 
-from sources.spec import RowCheck, SourceSpec, required, timestamp_check
+from sources.spec import RowCheck, SourceSpec, postal_code_sql, required, timestamp_check
 
 SPEC = SourceSpec(
     name="shop",
@@ -42,7 +42,7 @@ SPEC = SourceSpec(
 )
 
 # The newest snapshot is the whole truth: older snapshots only matter for lineage.
-STAGED_SQL = """
+STAGED_SQL = f"""
 WITH newest AS (
     SELECT max(_file_date) AS file_date FROM raw_shop
 ), rows AS (
@@ -61,9 +61,7 @@ SELECT
     false AS email_bounced,
     nullif(trim(phone), '') AS phone,
     nullif(trim(address_street), '') AS street,
-    -- A German postcode stored as a number lost its leading zero (`1067`); AT and CH have four digits.
-    CASE WHEN regexp_matches(trim(address_zip), '^[0-9]{4}$') AND upper(coalesce(nullif(trim(address_country), ''), 'DE')) = 'DE'
-         THEN '0' || trim(address_zip) ELSE nullif(trim(address_zip), '') END AS postal_code,
+    {postal_code_sql('address_zip', 'address_country')} AS postal_code,
     nullif(trim(address_city), '') AS city,
     coalesce(upper(nullif(trim(address_country), '')), 'DE') AS country,
     NULL AS customer_number_ref,

@@ -52,3 +52,11 @@ def timestamp_check(column: str) -> RowCheck:
         f"NOT {missing(column)} AND try_cast(trim({column}) AS TIMESTAMPTZ) IS NULL",
         f"'{column} is not an ISO 8601 time: ' || {column}",
     )
+
+
+def postal_code_sql(column: str, country: str = "'DE'") -> str:
+    """The postcode as delivered, except that a German one which lost its leading zero in a
+    spreadsheet or a JSON number (`1067`) gets it back; Austria and Switzerland have four digits."""
+    return (f"CASE WHEN regexp_matches(trim({column}), '^[0-9]{{4}}$') "
+            f"AND upper(coalesce(nullif(trim({country}), ''), 'DE')) = 'DE' "
+            f"THEN '0' || trim({column}) ELSE nullif(trim({column}), '') END")

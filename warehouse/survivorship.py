@@ -118,11 +118,11 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
     )
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE _street_residents AS
-        SELECT postal_code_std, street_key, count(*) AS residents FROM _records
-        WHERE street_display IS NOT NULL AND street_key IS NOT NULL GROUP BY ALL;
-        CREATE OR REPLACE TEMP TABLE _street_spellings AS
-        SELECT postal_code_std, street_key, street_display FROM _records
+        -- Every street of a postcode: how many records give it, and their most common spelling.
+        CREATE OR REPLACE TEMP TABLE _streets AS
+        SELECT postal_code_std, street_key, street_display,
+               sum(count(*)) OVER (PARTITION BY postal_code_std, street_key) AS residents
+        FROM _records
         WHERE street_display IS NOT NULL AND street_key IS NOT NULL
         GROUP BY postal_code_std, street_key, street_display
         QUALIFY row_number() OVER (PARTITION BY postal_code_std, street_key ORDER BY count(*) DESC, street_display) = 1;
@@ -156,7 +156,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         ), chosen_street AS (
             SELECT s.golden_id, s.street_key, a.postal_code_std
             FROM spelling s JOIN anchor a USING (golden_id)
-            LEFT JOIN _street_residents k ON k.postal_code_std IS NOT DISTINCT FROM a.postal_code_std AND k.street_key = s.street_key
+            LEFT JOIN _streets k ON k.postal_code_std IS NOT DISTINCT FROM a.postal_code_std AND k.street_key = s.street_key
             QUALIFY row_number() OVER (PARTITION BY s.golden_id
                                        ORDER BY s.n DESC, k.residents DESC NULLS LAST, s.latest DESC, s.street_key) = 1
         ), address AS (
@@ -164,7 +164,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
             SELECT a.golden_id, d.street_display AS street, a.house_number, a.postal_code, a.city, a.country,
                    a.source, a.source_record_id
             FROM anchor a JOIN chosen_street c USING (golden_id)
-            JOIN _street_spellings d ON d.postal_code_std IS NOT DISTINCT FROM c.postal_code_std AND d.street_key = c.street_key
+            JOIN _streets d ON d.postal_code_std IS NOT DISTINCT FROM c.postal_code_std AND d.street_key = c.street_key
         ), salutation AS (
             SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
             QUALIFY row_number() OVER (PARTITION BY golden_id ORDER BY record_updated_at DESC NULLS LAST, source_record_id) = 1
@@ -220,7 +220,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         {"sure_threshold": float(sure_threshold)},
     )
     con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _doubtful_neighbours; "
-                "DROP TABLE _street_residents; DROP TABLE _street_spellings")
+                "DROP TABLE _streets")
 
 
 PROVENANCE = {
