@@ -78,6 +78,10 @@ FROM street
 """
 
 
+def _number_shape(column: str) -> str:
+    return f"regexp_replace({column}, '[0-9]', '9', 'g')"
+
+
 def _phonetics(con: duckdb.DuckDBPyConnection, column: str, target: str) -> None:
     values = con.execute(f"SELECT DISTINCT {column} AS v FROM linkage_features WHERE {column} IS NOT NULL").df()["v"]
     frame = pd.DataFrame({"v": values, "code": values.map(koelner_phonetik)})
@@ -113,18 +117,83 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _name_roles")
 
 
+def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
+    """A record without a first or last name gets it from its mailbox when the mailbox is
+    made of names the data knows in that role: `ljiljana.ackerbach@` next to the surname
+    `Ackerbach` says `Ljiljana`; a name-less `andreaskoppbach17@` says `Andreas Koppbach`.
+
+    Only names other records carry count (a first name must be used mostly as one, a
+    surname likewise), so `familie.` or `info` never become a name. The names are for
+    comparison only: the golden record shows what the person typed.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _roles AS
+        SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
+        FROM (SELECT regexp_replace(first_name_std, '[^a-z]', '', 'g') AS name, 'first' AS role FROM linkage_features
+              UNION ALL SELECT regexp_replace(last_name_std, '[^a-z]', '', 'g'), 'last' FROM linkage_features)
+        WHERE length(name) >= 3 GROUP BY name
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _mailbox_names AS
+        WITH open AS (
+            SELECT record_key, first_name_std AS f, last_name_std AS l, email_letters AS e
+            FROM linkage_features
+            WHERE email_letters IS NOT NULL AND (first_name_std IS NULL OR last_name_std IS NULL)
+        ), cuts AS (
+            -- Every way to cut the mailbox's letters in two, both parts at least 3 letters.
+            SELECT record_key, f, l, e, e[:i] AS head, e[i + 1:] AS tail
+            FROM (SELECT *, unnest(range(3, length(e) - 2)) AS i FROM open)
+        ), named AS (
+            SELECT c.*,
+                   hf.as_first > hf.as_last AS head_first, hf.as_last > hf.as_first AS head_last,
+                   tf.as_first > tf.as_last AS tail_first, tf.as_last > tf.as_first AS tail_last,
+                   coalesce(hf.as_first, 0) + coalesce(hf.as_last, 0) + coalesce(tf.as_first, 0) + coalesce(tf.as_last, 0) AS seen
+            FROM cuts c LEFT JOIN _roles hf ON hf.name = c.head LEFT JOIN _roles tf ON tf.name = c.tail
+        ), whole AS (
+            -- `heinzjoachim@` is a double first name, not Joachim Heinz.
+            SELECT o.record_key, r.as_first > r.as_last AS is_first, r.as_last > r.as_first AS is_last
+            FROM open o JOIN _roles r ON r.name = o.e
+        ), found AS (
+            SELECT record_key, f, l,
+                   CASE WHEN f IS NULL AND l IS NOT NULL AND tail = regexp_replace(l, '[^a-z]', '', 'g') AND head_first THEN head
+                        WHEN f IS NULL AND l IS NOT NULL AND head = regexp_replace(l, '[^a-z]', '', 'g') AND tail_first THEN tail
+                        WHEN f IS NULL AND l IS NULL AND head_first AND tail_last THEN head
+                        WHEN f IS NULL AND l IS NULL AND tail_first AND head_last THEN tail END AS first_found,
+                   CASE WHEN l IS NULL AND f IS NOT NULL AND head = regexp_replace(f, '[^a-z]', '', 'g') AND tail_last THEN tail
+                        WHEN l IS NULL AND f IS NOT NULL AND tail = regexp_replace(f, '[^a-z]', '', 'g') AND head_last THEN head
+                        WHEN l IS NULL AND f IS NULL AND head_first AND tail_last THEN tail
+                        WHEN l IS NULL AND f IS NULL AND tail_first AND head_last THEN head END AS last_found,
+                   seen
+            FROM named WHERE record_key NOT IN (SELECT record_key FROM whole)
+        )
+        SELECT record_key, any_value(first_found ORDER BY seen DESC, first_found) AS first_found,
+               any_value(last_found ORDER BY seen DESC, first_found) AS last_found
+        FROM found WHERE first_found IS NOT NULL OR last_found IS NOT NULL
+        GROUP BY record_key
+        UNION ALL
+        SELECT w.record_key, CASE WHEN w.is_first AND o.f IS NULL THEN o.e END, CASE WHEN w.is_last AND o.l IS NULL THEN o.e END
+        FROM whole w JOIN open o USING (record_key)
+        WHERE (w.is_first AND o.f IS NULL) OR (w.is_last AND o.l IS NULL)
+        """
+    )
+    con.execute(
+        """
+        UPDATE linkage_features f SET first_name_std = coalesce(f.first_name_std, m.first_found),
+                                      last_name_std = coalesce(f.last_name_std, m.last_found),
+                                      names_from_mailbox = true
+        FROM _mailbox_names m WHERE f.record_key = m.record_key
+        """
+    )
+    con.execute("DROP TABLE _roles; DROP TABLE _mailbox_names")
+
+
 def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
     con.execute(FEATURES_SQL)
     _put_swapped_names_back(con)
-    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
-    con.execute(
-        """
-        UPDATE linkage_features SET
-            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
-            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
-        """
-    )
     # Email local part: for Gmail dots and +tags do not change the mailbox.
     con.execute(
         """
@@ -143,10 +212,24 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         ALTER TABLE linkage_features ADD COLUMN email_letters VARCHAR;
         ALTER TABLE linkage_features ADD COLUMN name_spellings VARCHAR[];
         UPDATE linkage_features SET email_letters = nullif(regexp_replace(email_local, '[^a-z]', '', 'g'), '');
+        ALTER TABLE linkage_features ADD COLUMN names_from_mailbox BOOLEAN DEFAULT false;
+        """
+    )
+    _names_from_mailbox(con)
+    con.execute(
+        """
         UPDATE linkage_features SET name_spellings = [f || l, l || f, f[1] || l]
         FROM (SELECT record_key AS k, regexp_replace(first_name_std, '[^a-z]', '', 'g') AS f,
                      regexp_replace(last_name_std, '[^a-z]', '', 'g') AS l FROM linkage_features) n
-        WHERE record_key = n.k AND n.f <> '' AND n.l <> '';
+        WHERE record_key = n.k AND n.f <> '' AND n.l <> '' AND NOT names_from_mailbox
+        """
+    )
+    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
+    con.execute(
+        """
+        UPDATE linkage_features SET
+            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
+            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
         """
     )
     phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
@@ -163,7 +246,19 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _phonetics(con, "first_name_std", "first_name_phon")
     _phonetics(con, "last_name_std", "last_name_phon")
     _phonetics(con, "street_std", "street_phon")
-    # `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street.
-    con.execute("UPDATE linkage_features SET street_key = replace(street_std, ' ', '')")
+    # `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street;
+    # `Hans Werner` and the mailbox's `hanswerner` one first name.
+    con.execute(
+        f"""
+        UPDATE linkage_features SET street_key = replace(street_std, ' ', '');
+        ALTER TABLE linkage_features ADD COLUMN first_name_key VARCHAR;
+        UPDATE linkage_features SET first_name_key = replace(first_name_std, ' ', '');
+        -- A number's shape (`S-999999`, `K-9999999`) tells which system it belongs to.
+        ALTER TABLE linkage_features ADD COLUMN customer_number_ref_shape VARCHAR;
+        ALTER TABLE linkage_features ADD COLUMN own_customer_number_shape VARCHAR;
+        UPDATE linkage_features SET customer_number_ref_shape = {_number_shape('customer_number_ref')},
+                                    own_customer_number_shape = {_number_shape('own_customer_number')};
+        """
+    )
     con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]

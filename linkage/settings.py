@@ -117,11 +117,18 @@ def _deletion_variants(column: str) -> str:
     )
 
 
+def _quotes_comparable(caller: str, account: str) -> str:
+    ref, own = f"{caller}.customer_number_ref", f"{account}.own_customer_number"
+    return (f"({ref} IS NOT NULL AND {own} IS NOT NULL "
+            f"AND ({ref}_shape = {own}_shape OR levenshtein({ref}, {own}) <= 1))")
+
+
 # A household shares surname and address; counted as independent the two would add up
 # to a match for any two members. When both agree, only their joint level counts.
 SAME_ADDRESS = ("jaro_winkler_similarity(l.street_key, r.street_key) >= 0.88 "
                 "AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code")
 SURNAMES_DIFFER = "l.last_name_std IS DISTINCT FROM r.last_name_std"
+NAME_FROM_MAILBOX = "l.names_from_mailbox OR r.names_from_mailbox"
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
 GERMAN_SETTINGS = LinkageSettings(
@@ -152,7 +159,8 @@ GERMAN_SETTINGS = LinkageSettings(
             "first_name",
             _missing("first_name_std"),
             (
-                Level("exact", "l.first_name_std = r.first_name_std", "first_name_std"),
+                # `Hans-Werner`, `Hans Werner` and the mailbox's `hanswerner` are one name.
+                Level("exact", "l.first_name_key = r.first_name_key", "first_name_std"),
                 Level("swapped with surname",
                       f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)}"),
                 Level("jaro-winkler >= 0.92", _jw("l.first_name_std", "r.first_name_std", 0.92)),
@@ -160,7 +168,10 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("one is a prefix of the other",
                       "starts_with(l.first_name_std, r.first_name_std) OR starts_with(r.first_name_std, l.first_name_std)"),
                 # Short names take one typo badly in Jaro-Winkler (`Uee`/`Uwe` is 0.8, `Irza`/`Riza` 0.917).
-                Level("one typo", "damerau_levenshtein(l.first_name_std, r.first_name_std) <= 1"),
+                Level("one typo", "abs(length(l.first_name_std) - length(r.first_name_std)) <= 1 "
+                                  "AND damerau_levenshtein(l.first_name_std, r.first_name_std) <= 1"),
+                # A mailbox read wrongly (`heinz-joachim@` as Joachim Heinz) must not veto.
+                Level("different, one read from a mailbox", NAME_FROM_MAILBOX),
                 Level("different", "TRUE"),
             ),
             ("first_name_std",),
@@ -196,7 +207,8 @@ GERMAN_SETTINGS = LinkageSettings(
         ),
         Comparison(
             "email",
-            _missing("email_std"),
+            # Names read from a mailbox already carry what that mailbox says of the person.
+            f"{_missing('email_std')} OR (({NAME_FROM_MAILBOX}) AND l.email_std <> r.email_std)",
             (
                 Level("exact", "l.email_std = r.email_std"),
                 # A mailbox name is usually made of the person's names: when the surnames
@@ -265,8 +277,9 @@ GERMAN_SETTINGS = LinkageSettings(
         ),
         Comparison(
             "quoted_customer_number",
-            "NOT ((l.customer_number_ref IS NOT NULL AND r.own_customer_number IS NOT NULL) "
-            "OR (r.customer_number_ref IS NOT NULL AND l.own_customer_number IS NOT NULL))",
+            # A caller who quotes a loyalty card number says nothing about a shop account:
+            # only a number of the same shape (or one typo away) is comparable.
+            f"NOT ({_quotes_comparable('l', 'r')} OR {_quotes_comparable('r', 'l')})",
             (
                 Level("quotes the other's number",
                       "l.customer_number_ref = r.own_customer_number OR r.customer_number_ref = l.own_customer_number"),

@@ -34,6 +34,12 @@ SHOP = [
     # a short first name with two letters swapped on the card (Jaro-Winkler 0.917, other sound), the street written apart there
     dict(customer_id="S-9900006", first_name="Riza", last_name="Kaltenbrunner", email=None,
          street="Hauptstraße 44", zip="93047", city="Regensburg", phone=None, birthday=None),
+    # no first name typed, but the mailbox has it; her husband's card shares surname and address
+    dict(customer_id="S-9900007", first_name=None, last_name="Quast", email="gundula.quast@t-online.de",
+         street="Am Anger 9", zip="99084", city="Erfurt", phone=None, birthday=None),
+    # named account; the newsletter knows her only by another mailbox that spells her name
+    dict(customer_id="S-9900008", first_name="Hannelore", last_name="Quirmbach", email="h.quirmbach@web.de",
+         street="Kastanienallee 21", zip="14467", city="Potsdam", phone=None, birthday=None),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -46,10 +52,13 @@ POS = [
     # household: mother and son share the address and the landline
     "K-9900010;Frau;Petra;Lindqvist;Birkenweg 3;01067;Dresden;0351 1234567;;02.02.1970;Dresden;1,00;01.11.2026;J",
     "K-9900011;Herr;Jonas;Lindqvist;Birkenweg 3;01067;Dresden;0351/1234567;;17.06.2001;Dresden;1,00;01.11.2026;J",
+    "K-9900007;Frau;Gundula;Quast;Am Anger 9;99084;Erfurt;;;;Erfurt;4,00;01.11.2026;N",
+    "K-9900017;Herr;Bernd;Quast;Am Anger 9;99084;Erfurt;;;;Erfurt;4,00;01.11.2026;N",
     # son: same name and address as the father's account
     "K-9900005;Herr;Klaus;Degenhardt;Mühlenweg 8;04109;Leipzig;0341 9988776;;12.08.1984;Leipzig;3,00;01.11.2026;N",
 ]
-NEWSLETTER = ["NL-9900002,agnieszka.kowalczyk@gmail.com,Frau,Agnieszka,Kowalczyk,subscribed,2025-01-01T10:00:00Z,,"]
+NEWSLETTER = ["NL-9900002,agnieszka.kowalczyk@gmail.com,Frau,Agnieszka,Kowalczyk,subscribed,2025-01-01T10:00:00Z,,",
+              "NL-9900008,hannelore.quirmbach61@gmx.de,,,,subscribed,2025-01-01T10:00:00Z,,"]
 HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S-9900128,,Lieferung,Wo bleibt das Paket?']
 
 
@@ -92,6 +101,8 @@ def same_person(con, a: str, b: str) -> bool:
     ("shop:S-9900004", "pos:K-9900004", "married: Ostermeier / Ostermeier-Falkenberg, same birth date and address"),
     ("shop:S-9900123", "hotline:T-9900001", "caller quoted S-9900128 for S-9900123, same name"),
     ("shop:S-9900006", "pos:K-9900006", "Riza / Irza (one swap, Jaro-Winkler 0.917), Hauptstraße / Haupt Str."),
+    ("shop:S-9900007", "pos:K-9900007", "no first name, but gundula.quast@ names her; same address"),
+    ("shop:S-9900008", "newsletter:NL-9900008", "a name-less subscriber whose mailbox spells Hannelore Quirmbach"),
 ])
 def test_same_person(linked, a, b, why):
     assert same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"
@@ -100,6 +111,7 @@ def test_same_person(linked, a, b, why):
 @pytest.mark.parametrize("a, b, why", [
     ("pos:K-9900010", "pos:K-9900011", "mother and son: same address and landline, other first name and birth date"),
     ("shop:S-9900005", "pos:K-9900005", "father and son: same name and address, birth dates 1955 and 1984"),
+    ("shop:S-9900007", "pos:K-9900017", "the husband: same surname and address, but the mailbox names Gundula"),
 ])
 def test_different_persons(linked, a, b, why):
     assert not same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"
