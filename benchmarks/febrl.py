@@ -6,7 +6,7 @@ import duckdb
 import jellyfish
 import pandas as pd
 
-from linkage.settings import BlockingRule, Comparison, Level, LinkageSettings, TrainingSession
+from linkage.settings import BlockingRule, Comparison, Level, LinkageSettings, TrainingSession, deletion_variants
 
 COLUMNS = ("given_name", "surname", "street_number", "address_1", "address_2", "suburb", "postcode", "state",
            "date_of_birth", "soc_sec_id")
@@ -41,9 +41,10 @@ def _missing(column: str) -> str:
 
 
 def febrl_settings() -> LinkageSettings:
-    name_levels = lambda c, other: (  # noqa: E731 - two near-identical comparisons
+    swapped = "l.given_name = r.surname AND l.surname = r.given_name"
+    name_levels = lambda c, *swap: (  # noqa: E731 - two near-identical comparisons
         Level("exact", f"l.{c} = r.{c}", c),
-        Level("swapped", f"l.{c} = r.{other} AND l.{other} = r.{c}"),
+        *swap,
         Level("jaro-winkler >= 0.92", _jw(c, 0.92)),
         Level("same soundex", f"l.{c}_sx = r.{c}_sx"),
         Level("jaro-winkler >= 0.8", _jw(c, 0.8)),
@@ -53,15 +54,20 @@ def febrl_settings() -> LinkageSettings:
         table="febrl_features",
         blocking_rules=(
             BlockingRule("soc_sec_id", "soc_sec_id"),
+            # As in the German settings: a number typed with one digit wrong, and names swapped.
+            BlockingRule("soc_sec_id_one_typo", deletion_variants("soc_sec_id"), max_block_size=20),
             BlockingRule("names_sound", "given_name_sx || surname_sx"),
+            BlockingRule("names_sound_swapped", "given_name_sx || surname_sx", other_key="surname_sx || given_name_sx"),
             BlockingRule("date_of_birth", "date_of_birth"),
             BlockingRule("postcode_surname_sound", "postcode || surname_sx"),
             BlockingRule("suburb_given_sound", "suburb || given_name_sx"),
             BlockingRule("street", "street_number || address_1"),
         ),
         comparisons=(
-            Comparison("given_name", _missing("given_name"), name_levels("given_name", "surname"), ("given_name",)),
-            Comparison("surname", _missing("surname"), name_levels("surname", "given_name"), ("surname",)),
+            # A swap is one fact: the given-name comparison counts it, the surname's says nothing.
+            Comparison("given_name", _missing("given_name"), name_levels("given_name", Level("swapped", swapped)),
+                       ("given_name",)),
+            Comparison("surname", f"{_missing('surname')} OR ({swapped})", name_levels("surname"), ("surname",)),
             Comparison("date_of_birth", _missing("date_of_birth"), (
                 Level("exact", "l.date_of_birth = r.date_of_birth"),
                 Level("one edit", "levenshtein(l.date_of_birth, r.date_of_birth) <= 1"),

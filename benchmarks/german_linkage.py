@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+from queue import Empty
 import resource
 import shutil
 import sys
@@ -173,7 +174,13 @@ def measure(system: str, base: Path) -> dict:
     queue = context.Queue()
     process = context.Process(target=_measure, args=(system, str(base), queue))
     process.start()
-    result = queue.get()
+    while True:
+        try:
+            result = queue.get(timeout=5)
+            break
+        except Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"{system} on {base.name} stopped (exit code {process.exitcode})") from None
     process.join()
     return result
 

@@ -190,6 +190,25 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _roles; DROP TABLE _mailbox_names")
 
 
+def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
+    """An e-mail address that records with clearly different first names give is a
+    household's (`familie.weber@`): like a shared landline, it says who lives together,
+    not who is who."""
+    con.execute(
+        """
+        ALTER TABLE linkage_features ADD COLUMN email_shared BOOLEAN DEFAULT false;
+        UPDATE linkage_features SET email_shared = true WHERE email_std IN (
+            SELECT a.email_std FROM linkage_features a JOIN linkage_features b
+              ON a.email_std = b.email_std AND a.record_key < b.record_key
+            WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
+              AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
+              AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
+              AND a.first_name_std <> b.last_name_std
+        )
+        """
+    )
+
+
 def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
     con.execute(FEATURES_SQL)
@@ -232,6 +251,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
             last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
         """
     )
+    _mark_shared_mailboxes(con)
     phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
     con.register("_phones", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
     con.execute(

@@ -80,10 +80,15 @@ class LinkageSettings:
     comparisons: tuple[Comparison, ...]
     training_sessions: tuple[TrainingSession, ...] = ()
     table: str = "linkage_features"
-    # Random pairs used to estimate u (how often levels occur between non-matches).
+    # Random pairs used to estimate u (how often levels occur between non-matches): this
+    # many per record, at least the minimum, at most the maximum.
+    u_sample_pairs_per_record: int = 200
+    u_sample_pairs_min: int = 1_000_000
     u_sample_pairs: int = 10_000_000
     em_max_iterations: int = 50
     em_tolerance: float = 1e-6
+    # Rounds of EM over the pairs themselves, term frequencies included (model.py).
+    full_evidence_iterations: int = 10
     # (comparison, level label): two records whose own pair reached such a level and did
     # not link are kept apart by the clustering even when a chain of links joins them, so
     # a family e-mail cannot merge mother and son.
@@ -110,7 +115,7 @@ def _missing(*columns: str) -> str:
 
 # Symmetric-deletion neighbourhood: two ids one typo apart share a variant with one
 # character deleted, so equality on variants finds them without comparing all pairs.
-def _deletion_variants(column: str) -> str:
+def deletion_variants(column: str) -> str:
     return (
         f"CASE WHEN {column} IS NOT NULL THEN list_concat([{column}], "
         f"list_transform(range(1, length({column}) + 1), lambda i: {column}[:i - 1] || {column}[i + 1:])) END"
@@ -127,9 +132,15 @@ def _quotes_comparable(caller: str, account: str) -> str:
 # to a match for any two members. When both agree, only their joint level counts.
 SAME_ADDRESS = ("jaro_winkler_similarity(l.street_key, r.street_key) >= 0.88 "
                 "AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code")
-SURNAMES_DIFFER = "l.last_name_std IS DISTINCT FROM r.last_name_std"
+# A mailbox is usually made of the person's names: `thomas.meier@` and `thomas.mayer@` are
+# alike because the surnames sound alike, which the surname comparison already counts.
+SURNAMES_DIFFER = ("NOT coalesce(l.last_name_std = r.last_name_std OR l.last_name_phon = r.last_name_phon "
+                   "OR jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92, false)")
 NAME_FROM_MAILBOX = "l.names_from_mailbox OR r.names_from_mailbox"
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
+
+NAMES_SWAPPED = (f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)} "
+                 "AND l.first_name_std <> r.first_name_std")
 
 GERMAN_SETTINGS = LinkageSettings(
     blocking_rules=(
@@ -151,8 +162,8 @@ GERMAN_SETTINGS = LinkageSettings(
                      other_key="name_spellings", max_block_size=3),
         BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
                      other_key="last_name_phon || '|' || first_name_phon"),
-        BlockingRule("quoted_customer_number", _deletion_variants("customer_number_ref"),
-                     other_key=_deletion_variants("own_customer_number"), max_block_size=20),
+        BlockingRule("quoted_customer_number", deletion_variants("customer_number_ref"),
+                     other_key=deletion_variants("own_customer_number"), max_block_size=20),
     ),
     comparisons=(
         Comparison(
@@ -161,8 +172,7 @@ GERMAN_SETTINGS = LinkageSettings(
             (
                 # `Hans-Werner`, `Hans Werner` and the mailbox's `hanswerner` are one name.
                 Level("exact", "l.first_name_key = r.first_name_key", "first_name_std"),
-                Level("swapped with surname",
-                      f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)}"),
+                Level("swapped with surname", NAMES_SWAPPED),
                 Level("jaro-winkler >= 0.92", _jw("l.first_name_std", "r.first_name_std", 0.92)),
                 Level("same sound", "l.first_name_phon = r.first_name_phon"),
                 Level("one is a prefix of the other",
@@ -178,11 +188,10 @@ GERMAN_SETTINGS = LinkageSettings(
         ),
         Comparison(
             "last_name",
-            f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD})",
+            # A swap is one fact: the first-name comparison counts it, this one says nothing.
+            f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD}) OR ({NAMES_SWAPPED})",
             (
                 Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
-                Level("swapped with first name",
-                      f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)}"),
                 Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92)),
                 Level("same sound", "l.last_name_phon = r.last_name_phon"),
                 Level("shares part of a double name",
@@ -208,11 +217,12 @@ GERMAN_SETTINGS = LinkageSettings(
         Comparison(
             "email",
             # Names read from a mailbox already carry what that mailbox says of the person.
-            f"{_missing('email_std')} OR (({NAME_FROM_MAILBOX}) AND l.email_std <> r.email_std)",
+            f"{_missing('email_std')} OR (({NAME_FROM_MAILBOX}) AND l.email_std <> r.email_std) "
+            # A household's mailbox (features.py) is counted by the household, not here.
+            "OR (l.email_std = r.email_std AND l.email_shared)",
             (
                 Level("exact", "l.email_std = r.email_std"),
-                # A mailbox name is usually made of the person's names: when the surnames
-                # already agree, an alike mailbox elsewhere adds nothing new.
+                # When the surnames already agree, an alike mailbox adds nothing new.
                 Level("same mailbox name, other provider",
                       f"l.email_local = r.email_local AND {SURNAMES_DIFFER}"),
                 Level("alike mailbox name",
