@@ -169,10 +169,12 @@ def _measure(system: str, base: str, queue) -> None:
     queue.put({"seconds": seconds, "peak_mib": peak_mib, "scores": scores})
 
 
-def measure(system: str, base: Path) -> dict:
+def in_own_process(target, *args) -> dict:
+    """`target(*args, queue)` in a fresh process (its own peak memory); what it put on the
+    queue, or an error if it died without a word."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    process = context.Process(target=_measure, args=(system, str(base), queue))
+    process = context.Process(target=target, args=(*args, queue))
     process.start()
     while True:
         try:
@@ -180,9 +182,13 @@ def measure(system: str, base: Path) -> dict:
             break
         except Empty:
             if not process.is_alive():
-                raise RuntimeError(f"{system} on {base.name} stopped (exit code {process.exitcode})") from None
+                raise RuntimeError(f"{target.__name__}{args} stopped (exit code {process.exitcode})") from None
     process.join()
     return result
+
+
+def measure(system: str, base: Path) -> dict:
+    return in_own_process(_measure, system, str(base))
 
 
 def main(argv: list[str] | None = None) -> int:

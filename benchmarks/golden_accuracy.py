@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from german_linkage import OUT, exports_dir, peak_rss_mib, save_result  # noqa: E402
+from german_linkage import OUT, exports_dir, in_own_process, peak_rss_mib, save_result  # noqa: E402
 
 ACCURACY_FLOOR = 0.98
 EXAMPLES = 8
@@ -71,13 +71,7 @@ def _run_day(base: str, run_at: datetime, queue) -> None:
 
 
 def run_day(base: Path, run_at: datetime) -> dict:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_run_day, args=(str(base), run_at, queue))
-    process.start()
-    result = queue.get()
-    process.join()
-    return result
+    return in_own_process(_run_day, str(base), run_at)
 
 
 def _fresh(base: Path) -> None:

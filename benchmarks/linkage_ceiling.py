@@ -10,7 +10,7 @@ through Kundenstamm's own clustering at its threshold:
   better model of the same comparison levels could reach;
 - perfect on the candidates: every candidate pair labelled by the truth: what blocking
   leaves reachable at all.
-It also counts the records that share no identifier with any other record of their person
+It also reports what each blocking rule contributes, and counts the records that share no identifier with any other record of their person
 (no name close enough, no e-mail, phone or address in common): no linker can place them.
 Writes benchmarks/results/ceiling_<N>.md.
 """
@@ -74,6 +74,36 @@ def _unreachable_records(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     ).fetchall()[0]
 
 
+def _blocking_table(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> pd.DataFrame:
+    """Per blocking rule: the pairs it proposes, how many are true, how many true pairs
+    no other rule finds; and the share of all true pairs that blocking keeps."""
+    con.register("_truth_frame", pd.DataFrame({"record_key": truth.index, "person_id": truth.values}))
+    rules = con.execute(
+        """
+        WITH labelled AS (
+            SELECT c.rules, a.person_id = b.person_id AS same FROM candidate_pairs c
+            JOIN _truth_frame a ON a.record_key = c.key_l JOIN _truth_frame b ON b.record_key = c.key_r
+        )
+        SELECT rule AS "blocking rule", count(*) AS pairs, count(*) FILTER (WHERE same) AS "true pairs",
+               count(*) FILTER (WHERE same AND len(rules) = 1) AS "true pairs only this rule finds"
+        FROM (SELECT unnest(rules) AS rule, rules, same FROM labelled)
+        GROUP BY rule ORDER BY pairs DESC
+        """
+    ).df()
+    found, true_pairs = con.execute(
+        """
+        SELECT (SELECT count(*) FROM candidate_pairs c JOIN _truth_frame a ON a.record_key = c.key_l
+                JOIN _truth_frame b ON b.record_key = c.key_r WHERE a.person_id = b.person_id),
+               (SELECT sum(n * (n - 1) / 2) FROM (SELECT count(*) AS n FROM _truth_frame GROUP BY person_id))
+        """
+    ).fetchall()[0]
+    con.unregister("_truth_frame")
+    total = pd.DataFrame([{"blocking rule": f"all rules (keep {found / true_pairs:.1%} of the {int(true_pairs):,} true pairs)",
+                           "pairs": int(con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]),
+                           "true pairs": int(found), "true pairs only this rule finds": None}])
+    return pd.concat([rules, total], ignore_index=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=10_000)
@@ -93,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     link_records(con, threshold=args.threshold)
     rows = [{"clustering": "Kundenstamm (unsupervised)", **_scores(con, truth, args.threshold)}]
 
+    blocking = _blocking_table(con, truth)
     pairs = con.execute("SELECT * FROM scored_pairs").df()
     same = (pairs["key_l"].map(truth) == pairs["key_r"].map(truth)).to_numpy()
     features = pairs[[c for c in pairs.columns if c.startswith("gamma_")] + ["match_weight"]].to_numpy()
@@ -122,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                f"quoted customer number): no linker can place them.")
     print(table.to_string(index=False))
     print(summary)
-    save_result(f"ceiling_{args.persons}.md", table.to_markdown(index=False) + "\n\n" + summary + "\n")
+    print(blocking.to_string(index=False))
+    save_result(f"ceiling_{args.persons}.md", table.to_markdown(index=False) + "\n\n" + summary + "\n\n"
+                + blocking.to_markdown(index=False) + "\n")
     return 0
 
 

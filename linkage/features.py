@@ -7,6 +7,8 @@ algorithm SQL lacks (E.164 via phonenumbers, Kölner Phonetik) runs in Python, o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
@@ -190,6 +192,29 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _roles; DROP TABLE _mailbox_names")
 
 
+FIRST_NAME_FORMS = Path(__file__).parent / "data" / "first_name_forms.csv"
+
+
+def _first_name_forms(con: duckdb.DuckDBPyConnection) -> None:
+    """`first_name_forms`: the full names a first name is a usual short form of, and
+    itself (`hans` -> [johann, johannes]); `Sepp` and `Josef` are one person's names."""
+    groups = pd.read_csv(FIRST_NAME_FORMS, dtype=str)
+    forms = pd.concat([
+        pd.DataFrame({"form": groups["name"], "name": groups["name"]}),
+        groups.assign(form=groups["short_forms"].str.split()).explode("form")[["form", "name"]],
+    ])
+    con.register("_forms", forms)
+    con.execute(
+        """
+        ALTER TABLE linkage_features ADD COLUMN first_name_forms VARCHAR[];
+        UPDATE linkage_features f SET first_name_forms = g.names
+        FROM (SELECT form, list(DISTINCT name ORDER BY name) AS names FROM _forms GROUP BY form) g
+        WHERE f.first_name_key = g.form
+        """
+    )
+    con.unregister("_forms")
+
+
 def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
     """An e-mail address that records with clearly different first names give is a
     household's (`familie.weber@`): like a shared landline, it says who lives together,
@@ -280,5 +305,6 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
                                     own_customer_number_shape = {_number_shape('own_customer_number')};
         """
     )
+    _first_name_forms(con)
     con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]

@@ -180,6 +180,11 @@ GERMAN_SETTINGS = LinkageSettings(
                 # Short names take one typo badly in Jaro-Winkler (`Uee`/`Uwe` is 0.8, `Irza`/`Riza` 0.917).
                 Level("one typo", "abs(length(l.first_name_std) - length(r.first_name_std)) <= 1 "
                                   "AND damerau_levenshtein(l.first_name_std, r.first_name_std) <= 1"),
+                Level("a usual short form", "list_has_any(l.first_name_forms, r.first_name_forms)"),
+                # `Hans Peter` is often just `Peter`.
+                Level("one part of a double first name",
+                      "(contains(l.first_name_std, ' ') OR contains(r.first_name_std, ' ')) "
+                      "AND list_has_any(string_split(l.first_name_std, ' '), string_split(r.first_name_std, ' '))"),
                 # A mailbox read wrongly (`heinz-joachim@` as Joachim Heinz) must not veto.
                 Level("different, one read from a mailbox", NAME_FROM_MAILBOX),
                 Level("different", "TRUE"),
