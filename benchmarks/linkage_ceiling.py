@@ -9,9 +9,12 @@ through Kundenstamm's own clustering at its threshold:
   labels of the candidate pairs (5-fold, out-of-fold probabilities, cut at 0.5): what a
   better model of the same comparison levels could reach;
 - perfect on the candidates: every candidate pair labelled by the truth: what blocking
-  leaves reachable at all.
-It also reports what each blocking rule contributes, and counts the records that share no identifier with any other record of their person
-(no name close enough, no e-mail, phone or address in common): no linker can place them.
+  leaves reachable at all;
+- perfect on every pair of records that share an identifier, candidate or not: what any
+  linker that needs some evidence could reach.
+It also reports what each blocking rule contributes, and counts the records that share no
+identifier with any other record of their person (no name close enough, no e-mail, phone or
+address in common): no linker can place them.
 Writes benchmarks/results/ceiling_<N>.md.
 """
 
@@ -30,12 +33,12 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from german_linkage import _truth, prepare, save_result  # noqa: E402
+from linkage.evaluation import score_clusters  # noqa: E402
 from linkage.settings import MATCH_THRESHOLD  # noqa: E402
 
 
 def _scores(con: duckdb.DuckDBPyConnection, truth: pd.Series, threshold: float) -> dict:
     from linkage.clustering import build_clusters
-    from linkage.evaluation import score_clusters
 
     build_clusters(con, threshold)
     clusters = con.execute("SELECT record_key, cluster_key FROM clusters").df()
@@ -50,28 +53,53 @@ def _replace_probabilities(con: duckdb.DuckDBPyConnection, pairs: pd.DataFrame) 
     con.unregister("_pairs")
 
 
+# Two records of one person that share an identifier: a close full name, an e-mail or
+# mailbox, a phone, postcode and house number, a quoted customer number.
+_SHARE_AN_IDENTIFIER = """
+    (jaro_winkler_similarity(a.last_name_std, b.last_name_std) >= 0.85
+     AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) >= 0.85)
+    OR a.email_std = b.email_std OR a.email_local = b.email_local OR a.phone_e164 = b.phone_e164
+    OR (a.postal_code = b.postal_code AND a.house_number = b.house_number)
+    OR a.customer_number_ref = b.own_customer_number OR b.customer_number_ref = a.own_customer_number
+    OR list_contains(b.name_spellings, a.email_letters) OR list_contains(a.name_spellings, b.email_letters)
+"""
+_PERSONS_PAIRS = """
+    WITH mine AS (
+        SELECT t.person_id, f.* FROM _truth t JOIN linkage_features f USING (record_key)
+        WHERE t.person_id IN (SELECT person_id FROM _truth GROUP BY 1 HAVING count(*) > 1)
+    )
+    SELECT a.record_key AS key_l, b.record_key AS key_r, coalesce({share}, false) AS shares
+    FROM mine a JOIN mine b ON a.person_id = b.person_id AND a.record_key <> b.record_key
+""".format(share=_SHARE_AN_IDENTIFIER)
+
+
 def _unreachable_records(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """(records of multi-record persons, of those sharing nothing with the person's others)."""
     return con.execute(
-        """
-        WITH mine AS (
-            SELECT t.person_id, f.* FROM _truth t JOIN linkage_features f USING (record_key)
-            WHERE t.person_id IN (SELECT person_id FROM _truth GROUP BY 1 HAVING count(*) > 1)
-        ), shares AS (
-            SELECT a.record_key, bool_or(
-                   (jaro_winkler_similarity(a.last_name_std, b.last_name_std) >= 0.85
-                    AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) >= 0.85)
-                OR a.email_std = b.email_std OR a.email_local = b.email_local OR a.phone_e164 = b.phone_e164
-                OR (a.postal_code = b.postal_code AND a.house_number = b.house_number)
-                OR a.customer_number_ref = b.own_customer_number OR b.customer_number_ref = a.own_customer_number
-                OR list_contains(b.name_spellings, a.email_letters) OR list_contains(a.name_spellings, b.email_letters)
-            ) AS anything
-            FROM mine a JOIN mine b ON a.person_id = b.person_id AND a.record_key <> b.record_key
-            GROUP BY a.record_key
-        )
-        SELECT count(*), count(*) FILTER (WHERE NOT coalesce(anything, false)) FROM shares
+        f"""
+        SELECT count(*), count(*) FILTER (WHERE NOT anything)
+        FROM (SELECT key_l, bool_or(shares) AS anything FROM ({_PERSONS_PAIRS}) GROUP BY key_l)
         """
     ).fetchall()[0]
+
+
+def _linked_by_any_identifier(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> dict:
+    """Scores of a clustering that joins exactly the records of one person that are
+    connected, directly or through others, by shared identifiers: the most any linker
+    that needs some evidence could reach."""
+    parent = {key: key for key in truth.index}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in con.execute(f"SELECT key_l, key_r FROM ({_PERSONS_PAIRS}) WHERE shares AND key_l < key_r").fetchall():
+        parent[find(a)] = find(b)
+    s = score_clusters(pd.Series({key: find(key) for key in truth.index}), truth)
+    return {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "F1": round(s.f1, 4),
+            "B-cubed F1": round(s.bcubed_f1, 4)}
 
 
 def _blocking_table(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> pd.DataFrame:
@@ -142,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     con.register("_truth_frame", pd.DataFrame({"record_key": truth.index, "person_id": truth.values}))
     con.execute("CREATE TEMP TABLE _truth AS SELECT * FROM _truth_frame")
     records, alone = _unreachable_records(con)
+    rows.append({"clustering": "perfect on every pair of records that share an identifier",
+                 **_linked_by_any_identifier(con, truth)})
     con.close()
     work.unlink()
 
