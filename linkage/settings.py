@@ -224,7 +224,10 @@ GERMAN_SETTINGS = LinkageSettings(
             # Names read from a mailbox already carry what that mailbox says of the person.
             f"{_missing('email_std')} OR (({NAME_FROM_MAILBOX}) AND l.email_std <> r.email_std) "
             # A household's mailbox (features.py) is counted by the household, not here.
-            "OR (l.email_std = r.email_std AND l.email_shared)",
+            "OR (l.email_std = r.email_std AND l.email_shared) "
+            # `thomas.mueller@gmx.de` and `thomas.mueller77@web.de` for two Thomas Müllers are
+            # alike because of their names: for or against, the names have said it.
+            f"OR (l.email_std <> r.email_std AND {_jw('l.email_local', 'r.email_local', 0.9)} AND NOT {SURNAMES_DIFFER})",
             (
                 Level("exact", "l.email_std = r.email_std"),
                 # When the surnames already agree, an alike mailbox adds nothing new.
