@@ -228,7 +228,7 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
             WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
               AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
               AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
-              AND a.first_name_std <> b.last_name_std
+              AND a.first_name_std IS DISTINCT FROM b.last_name_std
         )
         """
     )
