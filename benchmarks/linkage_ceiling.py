@@ -42,7 +42,10 @@ def _scores(con: duckdb.DuckDBPyConnection, truth: pd.Series, threshold: float) 
 
     build_clusters(con, threshold)
     clusters = con.execute("SELECT record_key, cluster_key FROM clusters").df()
-    s = score_clusters(pd.Series(clusters["cluster_key"].values, index=clusters["record_key"].values), truth)
+    return _rounded(score_clusters(pd.Series(clusters["cluster_key"].values, index=clusters["record_key"].values), truth))
+
+
+def _rounded(s) -> dict:
     return {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "F1": round(s.f1, 4),
             "B-cubed F1": round(s.bcubed_f1, 4)}
 
@@ -97,9 +100,7 @@ def _linked_by_any_identifier(con: duckdb.DuckDBPyConnection, truth: pd.Series) 
 
     for a, b in con.execute(f"SELECT key_l, key_r FROM ({_PERSONS_PAIRS}) WHERE shares AND key_l < key_r").fetchall():
         parent[find(a)] = find(b)
-    s = score_clusters(pd.Series({key: find(key) for key in truth.index}), truth)
-    return {"precision": round(s.precision, 4), "recall": round(s.recall, 4), "F1": round(s.f1, 4),
-            "B-cubed F1": round(s.bcubed_f1, 4)}
+    return _rounded(score_clusters(pd.Series({key: find(key) for key in truth.index}), truth))
 
 
 def _blocking_table(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> pd.DataFrame:

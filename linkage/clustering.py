@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from linkage.comparisons import gamma_column
+from linkage.comparisons import any_level_sql
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 
@@ -111,12 +111,7 @@ def build_clusters(
 ) -> ClusterReport:
     """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record."""
     decisions = build_review_decisions(con)
-    def any_level(pairs: tuple[tuple[str, str], ...]) -> str:
-        return " OR ".join(
-            f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}" for name, label in pairs
-        ) or "false"
-
-    contradiction, veto = any_level(settings.contradictions), any_level(settings.vetoes)
+    contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS

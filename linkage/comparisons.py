@@ -16,6 +16,14 @@ def gamma_sql(comparison: Comparison) -> str:
     return f"CASE WHEN {comparison.null_condition} THEN {NULL_LEVEL} {cases} END AS {gamma_column(comparison)}"
 
 
+def any_level_sql(settings: LinkageSettings, levels: tuple[tuple[str, str], ...]) -> str:
+    """SQL over a row of gamma columns: true when it reached any of these (comparison,
+    level label) pairs, e.g. the settings' vetoes."""
+    return " OR ".join(
+        f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}" for name, label in levels
+    ) or "false"
+
+
 def tf_value_column(comparison: Comparison) -> str:
     return f"tf_value_{comparison.name}"
 

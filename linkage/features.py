@@ -92,6 +92,23 @@ def _phonetics(con: duckdb.DuckDBPyConnection, column: str, target: str) -> None
     con.unregister("_codes")
 
 
+def _create_name_roles(con: duckdb.DuckDBPyConnection, table: str, spelling: str, min_length: int = 1) -> None:
+    """`table(name, as_first, as_last)`: how often each name is given as a first name and
+    as a surname across all records, names spelled by `spelling` (a format string)."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
+        FROM (SELECT {spelling.format('first_name_std')} AS name, 'first' AS role FROM linkage_features
+              UNION ALL SELECT {spelling.format('last_name_std')}, 'last' FROM linkage_features)
+        WHERE length(name) >= {min_length} GROUP BY name
+        """
+    )
+
+
+_LETTERS = "regexp_replace({}, '[^a-z]', '', 'g')"
+
+
 def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     """`Müller, Sabine` typed the wrong way round: where the first name is, across all
     records, mostly a surname and the surname mostly a first name, the two change places.
@@ -99,15 +116,7 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     The data itself says which names are which, for any language; a name seen too rarely
     to tell is left as it is (the comparisons still notice a swap).
     """
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _name_roles AS
-        SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
-        FROM (SELECT first_name_std AS name, 'first' AS role FROM linkage_features
-              UNION ALL SELECT last_name_std, 'last' FROM linkage_features)
-        WHERE name IS NOT NULL GROUP BY name
-        """
-    )
+    _create_name_roles(con, "_name_roles", "{}")
     con.execute(
         """
         UPDATE linkage_features f SET first_name_std = f.last_name_std, last_name_std = f.first_name_std
@@ -128,20 +137,14 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
     surname likewise), so `familie.` or `info` never become a name. The names are for
     comparison only: the golden record shows what the person typed.
     """
+    _create_name_roles(con, "_roles", _LETTERS, min_length=3)
     con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _roles AS
-        SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
-        FROM (SELECT regexp_replace(first_name_std, '[^a-z]', '', 'g') AS name, 'first' AS role FROM linkage_features
-              UNION ALL SELECT regexp_replace(last_name_std, '[^a-z]', '', 'g'), 'last' FROM linkage_features)
-        WHERE length(name) >= 3 GROUP BY name
-        """
-    )
-    con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _mailbox_names AS
         WITH open AS (
-            SELECT record_key, first_name_std AS f, last_name_std AS l, email_letters AS e
+            -- The names it has, in letters only, as the mailbox would spell them.
+            SELECT record_key, {_LETTERS.format('first_name_std')} AS f, {_LETTERS.format('last_name_std')} AS l,
+                   email_letters AS e
             FROM linkage_features
             WHERE email_letters IS NOT NULL AND (first_name_std IS NULL OR last_name_std IS NULL)
         ), cuts AS (
@@ -160,12 +163,12 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
             FROM open o JOIN _roles r ON r.name = o.e
         ), found AS (
             SELECT record_key, f, l,
-                   CASE WHEN f IS NULL AND l IS NOT NULL AND tail = regexp_replace(l, '[^a-z]', '', 'g') AND head_first THEN head
-                        WHEN f IS NULL AND l IS NOT NULL AND head = regexp_replace(l, '[^a-z]', '', 'g') AND tail_first THEN tail
+                   CASE WHEN f IS NULL AND tail = l AND head_first THEN head
+                        WHEN f IS NULL AND head = l AND tail_first THEN tail
                         WHEN f IS NULL AND l IS NULL AND head_first AND tail_last THEN head
                         WHEN f IS NULL AND l IS NULL AND tail_first AND head_last THEN tail END AS first_found,
-                   CASE WHEN l IS NULL AND f IS NOT NULL AND head = regexp_replace(f, '[^a-z]', '', 'g') AND tail_last THEN tail
-                        WHEN l IS NULL AND f IS NOT NULL AND tail = regexp_replace(f, '[^a-z]', '', 'g') AND head_last THEN head
+                   CASE WHEN l IS NULL AND head = f AND tail_last THEN tail
+                        WHEN l IS NULL AND tail = f AND head_last THEN head
                         WHEN l IS NULL AND f IS NULL AND head_first AND tail_last THEN tail
                         WHEN l IS NULL AND f IS NULL AND tail_first AND head_last THEN head END AS last_found,
                    seen

@@ -15,7 +15,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import NULL_LEVEL, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column
+from linkage.comparisons import (
+    NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column,
+)
 from linkage.settings import LinkageSettings
 
 
@@ -192,29 +194,9 @@ def build_term_frequencies(con: duckdb.DuckDBPyConnection, settings: LinkageSett
         )
 
 
-def match_weight_sql(settings: LinkageSettings, prior_weight: float) -> tuple[str, str]:
-    """(joins, expression) computing the match weight of a row of `_vectors v` from the
-    stored `model_parameters`, with term-frequency lookups for exact levels."""
-    joins = []
-    terms = [f"{prior_weight!r}::DOUBLE"]
-    tf_levels = {(c.name, i): column for c, i, column in term_frequency_levels(settings)}
-    for comparison in settings.comparisons:
-        g = f"v.{gamma_column(comparison)}"
-        alias = f"p_{comparison.name}"
-        joins.append(f"LEFT JOIN model_parameters {alias} ON {alias}.comparison = '{comparison.name}' AND {alias}.gamma = {g}")
-        term = f"coalesce({alias}.weight, 0)"
-        for (name, level), column in tf_levels.items():
-            if name != comparison.name:
-                continue
-            tf = f"tf_{comparison.name}"
-            joins.append(
-                f"LEFT JOIN term_frequencies {tf} ON {tf}.column_name = '{column}' AND {tf}.value = v.{tf_value_column(comparison)}"
-            )
-            # Agreeing on a rare value is stronger evidence than on a common one: u is the
-            # value's own frequency instead of the average.
-            term = f"CASE WHEN {g} = {level} AND {tf}.tf IS NOT NULL THEN log2({alias}.m / greatest({tf}.tf, 1e-9)) ELSE {term} END"
-        terms.append(term)
-    return "\n".join(joins), " + ".join(terms)
+def _repeatable(value: float) -> float:
+    # Six significant digits: a parallel sum differs in its last bits from run to run.
+    return float(f"{value:.6g}")
 
 
 def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs: float, max_iterations: int = 100) -> float:
@@ -232,8 +214,7 @@ def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs:
         expected = con.execute(
             f"SELECT coalesce(sum(1 / (1 + pow(2, -(evidence + {logit!r})))), 0) FROM _evidence"
         ).fetchall()[0][0]
-        # Six significant digits: a parallel sum differs in its last bits from run to run.
-        updated = float(f"{min(max(expected / all_pairs, 1e-15), 0.5):.6g}")
+        updated = _repeatable(min(max(expected / all_pairs, 1e-15), 0.5))
         if abs(math.log(updated / share)) < 1e-4:
             return updated
         share = updated
@@ -241,7 +222,10 @@ def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs:
 
 
 def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> str:
-    """Match weight (without prior) of a row of `_tf_vectors`, the parameters inlined."""
+    """Match weight (without prior) of a row of `_tf_vectors`, the parameters inlined.
+
+    Agreeing on a rare value is stronger evidence than on a common one: at a term-frequency
+    level, u is the value's own frequency instead of the level's average."""
     tf_levels = {(c.name, i) for c, i, _ in term_frequency_levels(settings)}
     terms = []
     for comparison in settings.comparisons:
@@ -273,8 +257,7 @@ def refine_by_full_evidence(
     names = [c.name for c in settings.comparisons]
     # A vetoed pair is two people whatever else it shares (a mother and son with one
     # e-mail): counted as a match it would teach m that matches share e-mails, not names.
-    vetoed = " OR ".join(f"{gamma_column(settings.comparison(name))} = {settings.gamma_of(name, label)}"
-                         for name, label in settings.vetoes) or "false"
+    vetoed = any_level_sql(settings, settings.vetoes)
     for _ in range(iterations):
         logit = math.log2(random_match / (1 - random_match))
         posterior = f"CASE WHEN {vetoed} THEN 0 ELSE 1 / (1 + pow(2, -({_evidence_sql(settings, m, u)} + {logit!r}))) END"
@@ -294,11 +277,10 @@ def refine_by_full_evidence(
             part = rows[(rows["grouping_id"] == mask) & (rows[column] != NULL_LEVEL)]
             frame = pd.DataFrame({column: part[column].astype(int).to_numpy()})
             updated[comparison.name] = _level_shares(frame, column, len(comparison.levels), part["matched"].to_numpy(float))
-        # Six significant digits: a parallel sum differs in its last bits from run to run.
-        new_match = float(f"{min(max(everything / all_pairs, 1e-15), 0.5):.6g}")
+        new_match = _repeatable(min(max(everything / all_pairs, 1e-15), 0.5))
         change = max(abs(math.log(new_match / random_match)),
                      *(np.abs(updated[c] - m[c]).max() for c in names))
-        m = {c: np.array([float(f"{x:.6g}") for x in updated[c]]) for c in names}
+        m = {c: np.array([_repeatable(x) for x in updated[c]]) for c in names}
         random_match = new_match
         if change < 1e-4:
             break
@@ -314,8 +296,8 @@ def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
                      f"AND {alias}.value = v.{tf_value_column(comparison)}")
         columns.append(f"{alias}.tf AS tf_{comparison.name}")
     gammas = ", ".join(f"v.{gamma_column(c)}" for c in settings.comparisons)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT {gammas}{''.join(', ' + c for c in columns)} "
-                f"FROM _vectors v {' '.join(joins)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
+                f"{''.join(', ' + c for c in columns)} FROM _vectors v {' '.join(joins)}")
 
 
 def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
@@ -344,16 +326,16 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
         m, share, iterations = {c.name: np.full(len(c.levels), 1 / len(c.levels)) for c in settings.comparisons}, 1e-6, 0
         random_match = 1e-6
     build_term_frequencies(con, settings)
+    _create_tf_vectors(con, settings)
+    con.execute("DROP TABLE _vectors")
     if len(patterns) and settings.full_evidence_iterations:
-        _create_tf_vectors(con, settings)
         m, random_match = refine_by_full_evidence(
             con, settings, m, u, random_match, all_pairs, settings.full_evidence_iterations)
-        con.execute("DROP TABLE _tf_vectors")
     con.register("_parameters", _parameters_frame(settings, m, u))
     con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
     con.unregister("_parameters")
-    joins, evidence = match_weight_sql(settings, 0.0)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _evidence AS SELECT v.*, {evidence} AS evidence FROM _vectors v {joins}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _evidence AS SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors")
+    con.execute("DROP TABLE _tf_vectors")
     # u comes from random pairs, so the prior must be the chance that two *random* records
     # match; the share among candidates would count the blocking agreement twice.
     random_match = refine_random_match(con, random_match, all_pairs)
@@ -371,7 +353,6 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
         """
     )
     con.execute("DROP TABLE _evidence")
-    con.execute("DROP TABLE _vectors")
     buckets = con.execute(
         """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
                        WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)

@@ -134,8 +134,8 @@ SAME_ADDRESS = ("jaro_winkler_similarity(l.street_key, r.street_key) >= 0.88 "
                 "AND l.house_number IS NOT DISTINCT FROM r.house_number AND l.postal_code = r.postal_code")
 # A mailbox is usually made of the person's names: `thomas.meier@` and `thomas.mayer@` are
 # alike because the surnames sound alike, which the surname comparison already counts.
-SURNAMES_DIFFER = ("NOT coalesce(l.last_name_std = r.last_name_std OR l.last_name_phon = r.last_name_phon "
-                   "OR jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92, false)")
+SURNAMES_ALIKE = ("coalesce(l.last_name_std = r.last_name_std OR l.last_name_phon = r.last_name_phon "
+                  "OR jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92, false)")
 NAME_FROM_MAILBOX = "l.names_from_mailbox OR r.names_from_mailbox"
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
@@ -227,14 +227,12 @@ GERMAN_SETTINGS = LinkageSettings(
             "OR (l.email_std = r.email_std AND l.email_shared) "
             # `thomas.mueller@gmx.de` and `thomas.mueller77@web.de` for two Thomas Müllers are
             # alike because of their names: for or against, the names have said it.
-            f"OR (l.email_std <> r.email_std AND {_jw('l.email_local', 'r.email_local', 0.9)} AND NOT {SURNAMES_DIFFER})",
+            f"OR (l.email_std <> r.email_std AND {_jw('l.email_local', 'r.email_local', 0.9)} AND {SURNAMES_ALIKE})",
             (
                 Level("exact", "l.email_std = r.email_std"),
-                # When the surnames already agree, an alike mailbox adds nothing new.
-                Level("same mailbox name, other provider",
-                      f"l.email_local = r.email_local AND {SURNAMES_DIFFER}"),
+                Level("same mailbox name, other provider", "l.email_local = r.email_local"),
                 Level("alike mailbox name",
-                      f"{_jw('l.email_local', 'r.email_local', 0.9)} AND {SURNAMES_DIFFER} "
+                      f"{_jw('l.email_local', 'r.email_local', 0.9)} "
                       # familie.sager115 and familie.sager139 are two mailboxes; cgrossing and
                       # cgrossing68 may well be one person's two.
                       "AND NOT (regexp_matches(l.email_local, '[0-9]') AND regexp_matches(r.email_local, '[0-9]') "

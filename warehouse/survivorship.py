@@ -111,7 +111,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         SELECT m.golden_id, r.*, f.phone_e164, f.postal_code AS postal_code_std, c.match_probability AS link_probability,
                count(*) OVER (PARTITION BY m.golden_id) AS records_of_person,
                {street_display_sql('r.street')} AS street_display, {house_number_sql('r.street')} AS house_display,
-               replace(f.street_std, ' ', '') AS street_key
+               f.street_key
         FROM staged_records r JOIN golden_membership m USING (record_key)
         LEFT JOIN linkage_features f USING (record_key) LEFT JOIN clusters c USING (record_key)
         """
