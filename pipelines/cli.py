@@ -8,6 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from pipelines.operator_commands import add_commands as add_operator_commands
 from warehouse.settings import Settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--out", default="data/demo")
     gen.add_argument("--landing", default=None, help="write the exports straight into this landing folder")
     gen.set_defaults(func=_cmd_generate)
+
+    add_operator_commands(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

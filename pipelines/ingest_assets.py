@@ -5,7 +5,8 @@ import dagster as dg
 
 from pipelines.metadata import report_metadata, timed
 from pipelines.resources import KundenstammSettings
-from sources.ingest import SOURCE_NAMES, ingest_source
+from sources import ingest
+from sources.snapshots import held_back
 
 INGEST_GROUP = "ingest"
 WAREHOUSE_POOL = "warehouse"
@@ -21,14 +22,41 @@ _DESCRIPTIONS = {
 }
 
 # Every folder the sensor watches, in the order a run ingests them.
-LANDING_FOLDERS = (*SOURCE_NAMES, "erasure", "reviews")
+LANDING_FOLDERS = ingest.LANDING_FOLDERS
+ACCEPT_COMMAND = "kundenstamm accept-snapshot {file}"
 
 
 def raw_asset_key(folder: str) -> dg.AssetKey:
     return dg.AssetKey(f"raw_{folder}")
 
 
+def _snapshot_check(con, folder: str) -> dg.AssetCheckResult:
+    held = held_back(con, folder)
+    return dg.AssetCheckResult(
+        check_name="snapshot_in_force",
+        passed=not held,
+        severity=dg.AssetCheckSeverity.WARN,
+        description="The newest delivered snapshot is the one in force (none is held back).",
+        metadata={
+            "held_back": dg.MetadataValue.md(
+                "\n".join(f"- `{name}`: {reason}. To apply it anyway: `{ACCEPT_COMMAND.format(file=name)}`"
+                          for name, reason in held) or "none"),
+        },
+    )
+
+
+def _log_files(context: dg.AssetExecutionContext, folder: str, report: ingest.IngestReport) -> None:
+    for file in report.files:
+        if file.status in ("rejected", "held", "ignored"):
+            log = context.log.info if file.status == "ignored" else context.log.warning
+            log(f"{folder}: file {file.file_name} {file.status}: {file.reason}")
+        elif file.rows_rejected:
+            context.log.warning(f"{folder}: {file.rows_rejected} rows of {file.file_name} set aside in `rejects`")
+
+
 def _raw_asset(folder: str) -> dg.AssetsDefinition:
+    snapshot = ingest.SPECS[folder].snapshot
+
     @dg.asset(
         name=f"raw_{folder}",
         group_name=INGEST_GROUP,
@@ -37,27 +65,42 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
         owners=["team:data-engineering"],
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY,
+        check_specs=[dg.AssetCheckSpec("snapshot_in_force", asset=f"raw_{folder}",
+                                       description="No newer snapshot is held back.")] if snapshot else None,
     )
     def raw(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
         settings = kundenstamm.settings()
         metadata: dict[str, dg.MetadataValue] = {}
+        checks = []
         with timed(metadata), kundenstamm.warehouse() as con:
-            report = ingest_source(con, folder, settings.landing_dir)
-        for file in report.files:
-            if file.status == "rejected":
-                context.log.warning(f"{folder}: file {file.file_name} rejected: {file.reason}")
-            elif file.rows_rejected:
-                context.log.warning(
-                    f"{folder}: {file.rows_rejected} rows of {file.file_name} set aside in `rejects`"
-                )
+            report = ingest.ingest_source(con, folder, settings.landing_dir, settings.ingest_limits())
+            if snapshot:
+                checks.append(_snapshot_check(con, folder))
+        _log_files(context, folder, report)
         metadata.update(report_metadata(report.summary()))
         metadata["files"] = dg.MetadataValue.md(
             "\n".join(f"- `{f.file_name}`: {f.status}, {f.rows_loaded} rows loaded, {f.rows_rejected} rejected"
                       + (f" ({f.reason})" if f.reason else "") for f in report.files) or "no new files"
         )
-        return dg.MaterializeResult(metadata=metadata)
+        return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return raw
 
 
-raw_assets = [_raw_asset(folder) for folder in LANDING_FOLDERS]
+@dg.asset(
+    group_name=INGEST_GROUP,
+    description="Files under the landing folder that no reader takes (unknown folders, files "
+    "beside the folders), recorded in the file ledger as ignored so they show in the report.",
+    kinds={"duckdb"},
+    owners=["team:data-engineering"],
+    pool=WAREHOUSE_POOL,
+    retry_policy=TRANSIENT_RETRY,
+)
+def landing_inventory(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+    with kundenstamm.warehouse() as con:
+        report = ingest.record_unknown_files(con, kundenstamm.settings().landing_dir)
+    _log_files(context, "landing", report)
+    return dg.MaterializeResult(metadata={"files_ignored": dg.MetadataValue.int(report.files_ignored)})
+
+
+raw_assets = [_raw_asset(folder) for folder in LANDING_FOLDERS] + [landing_inventory]

@@ -27,6 +27,10 @@ class KundenstammSettings(dg.ConfigurableResource):
     review_lower: float = _DEFAULTS.review_lower
     review_upper: float = _DEFAULTS.review_upper
     memory_limit: str = _DEFAULTS.memory_limit
+    max_value_length: int = _DEFAULTS.max_value_length
+    max_free_text_length: int = _DEFAULTS.max_free_text_length
+    snapshot_max_deleted_share: float = _DEFAULTS.snapshot_max_deleted_share
+    snapshot_max_rejected_share: float = _DEFAULTS.snapshot_max_rejected_share
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":

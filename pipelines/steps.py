@@ -15,7 +15,7 @@ from linkage.clustering import build_clusters
 from linkage.features import build_features
 from linkage.model import score_pairs
 from linkage.settings import GERMAN_SETTINGS
-from sources.ingest import SPECS, ingest_source
+from sources.ingest import SPECS, ingest_source, record_unknown_files
 from sources.staging import build_staged_records
 from warehouse.connection import open_warehouse
 from warehouse.erasure import apply_erasure_requests
@@ -36,7 +36,8 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
     con = open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit)
     try:
         steps = [
-            ("ingest", lambda: {s: ingest_source(con, s, settings.landing_dir).summary() for s in SPECS}),
+            ("ingest", lambda: {s: ingest_source(con, s, settings.landing_dir, settings.ingest_limits()).summary()
+                                for s in SPECS} | {"landing": record_unknown_files(con, settings.landing_dir).summary()}),
             ("staging", lambda: build_staged_records(con)),
             ("features", lambda: build_features(con)),
             ("blocking", lambda: build_candidate_pairs(con, GERMAN_SETTINGS)),

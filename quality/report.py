@@ -69,6 +69,28 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, default=0):
         return default
 
 
+def _files_to_look_at(con: duckdb.DuckDBPyConnection) -> str:
+    """Deliveries that did not simply load: held back (with the command that applies one),
+    rejected whole, or ignored."""
+    rows = con.execute(
+        """
+        SELECT status, source, file_name, reason FROM ingest_files
+        WHERE status IN ('held', 'rejected', 'ignored')
+        ORDER BY CASE status WHEN 'held' THEN 0 WHEN 'rejected' THEN 1 ELSE 2 END, loaded_at, file_name
+        """
+    ).fetchall()
+    if not rows:
+        return ""
+    cells = []
+    for status, source, name, reason in rows:
+        what = html.escape(str(reason))
+        if status == "held":
+            what += f"<br>to apply it anyway: <code>kundenstamm accept-snapshot {html.escape(name)}</code>"
+        label = {"held": "<span class='fail'>held back</span>", "rejected": "<span class='warn'>rejected</span>"}
+        cells.append([label.get(status, status), html.escape(source), html.escape(name), what])
+    return "<h2>Files held back, rejected or ignored</h2>" + _table(["status", "source", "file", "reason"], cells)
+
+
 def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, outcomes: list[ValidationOutcome], run_at: datetime) -> Path:
     reports_dir = Path(reports_dir)
     reports_dir.mkdir(parents=True, exist_ok=True)
@@ -95,20 +117,20 @@ def write_report(con: duckdb.DuckDBPyConnection, reports_dir: Path, outcomes: li
     if table_exists(con, "ingest_files"):
         rows = con.execute(
             """
-            SELECT source, count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'duplicate'),
-                   count(*) FILTER (WHERE status = 'rejected'), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
-                   coalesce(sum(rows_rejected), 0)
+            SELECT source, count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'held'),
+                   count(*) FILTER (WHERE status = 'duplicate'), count(*) FILTER (WHERE status = 'rejected'),
+                   count(*) FILTER (WHERE status = 'ignored'), coalesce(sum(rows_read), 0),
+                   coalesce(sum(rows_loaded), 0), coalesce(sum(rows_rejected), 0)
             FROM ingest_files GROUP BY source ORDER BY source
             """
         ).fetchall()
-        parts.append(_table(["source", "files loaded", "duplicate files", "files rejected", "rows read", "rows loaded", "rows rejected"],
-                            [list(r) for r in rows], numeric={1, 2, 3, 4, 5, 6}))
+        parts.append(_table(["source", "files loaded", "held back", "duplicate files", "files rejected", "files ignored",
+                             "rows read", "rows loaded", "rows rejected"],
+                            [list(r) for r in rows], numeric={1, 2, 3, 4, 5, 6, 7, 8}))
         per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY 1 ORDER BY 1").fetchall()) if table_exists(con, "staged_records") else {}
         if per_source:
             parts.append("<p></p>" + _bars(list(per_source), list(per_source.values()), "Current records per source", "#3d8b6d"))
-        rejected_files = con.execute("SELECT source, file_name, reason FROM ingest_files WHERE status = 'rejected' ORDER BY loaded_at").fetchall()
-        if rejected_files:
-            parts.append("<h2>Files rejected whole</h2>" + _table(["source", "file", "reason"], [[html.escape(str(c)) for c in r] for r in rejected_files]))
+        parts.append(_files_to_look_at(con))
     else:
         parts.append("<p class='muted'>not available</p>")
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from sources import erasure, hotline, newsletter, pos, reviews, shop
-from sources.ledger import LEDGER_DDL, FileReport, file_date, file_hash, pending_files, record_file
-from sources.reading import INCOMING, UnreadableFile, load_file, record_start_lines
+from sources.identifiers import e164
+from sources.inventory import classify, unknown_files
+from sources.ledger import LEDGER_DDL, FileReport, file_date, file_hash, record_file
+from sources.limits import IngestLimits
+from sources.reading import INCOMING, Reject, UnreadableFile, load_file
 from sources.rejects import REJECTS_DDL
-from sources.spec import SourceSpec
+from sources.snapshots import settle
+from sources.spec import SourceSpec, value_checks
 
 # The customer systems, in the order their records are staged. A new source is a module
 # with a SPEC and a STAGED_SQL, and a line here.
@@ -21,6 +27,8 @@ SOURCE_NAMES = tuple(CUSTOMER_SOURCES)
 SPECS: dict[str, SourceSpec] = {
     name: module.SPEC for name, module in {**CUSTOMER_SOURCES, "erasure": erasure, "reviews": reviews}.items()
 }
+# Every folder under the landing folder that a reader looks at.
+LANDING_FOLDERS = tuple(SPECS)
 
 
 @dataclass
@@ -37,6 +45,14 @@ class IngestReport:
         return sum(f.status == "rejected" for f in self.files)
 
     @property
+    def files_held(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "held"]
+
+    @property
+    def files_ignored(self) -> int:
+        return sum(f.status == "ignored" for f in self.files)
+
+    @property
     def rows_loaded(self) -> int:
         return sum(f.rows_loaded for f in self.files)
 
@@ -47,7 +63,8 @@ class IngestReport:
     def summary(self) -> dict[str, int]:
         return {
             "files_new": len(self.files), "files_loaded": self.files_loaded,
-            "files_rejected": self.files_rejected, "rows_loaded": self.rows_loaded,
+            "files_rejected": self.files_rejected, "files_held": len(self.files_held),
+            "files_ignored": self.files_ignored, "rows_loaded": self.rows_loaded,
             "rows_rejected": self.rows_rejected,
         }
 
@@ -58,8 +75,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
     columns = ", ".join(f'"{c}" VARCHAR' for c in spec.columns)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({columns}, _file_hash VARCHAR, _file_name VARCHAR, "
-        "_record_number BIGINT, _line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP)"
+        "_record_number BIGINT, _line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP, _snapshot_hash VARCHAR)"
     )
+    # Warehouses made before snapshots were checked: every row belonged to its own file.
+    con.execute(f"ALTER TABLE {spec.raw_table} ADD COLUMN IF NOT EXISTS _snapshot_hash VARCHAR")
+    con.execute(f"UPDATE {spec.raw_table} SET _snapshot_hash = _file_hash WHERE _snapshot_hash IS NULL")
 
 
 def _seen(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[bool, str | None]:
@@ -67,42 +87,75 @@ def _seen(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[bool, str | None
     rows = con.execute(
         "SELECT file_name, status FROM ingest_files WHERE file_hash = ? ORDER BY loaded_at", [digest]
     ).fetchall()
-    earlier = next((name for name, status in rows if status in ("loaded", "rejected")), None)
+    earlier = next((name for name, status in rows if status in ("loaded", "held", "rejected")), None)
     return bool(rows), earlier
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime) -> FileReport:
-    structural = load_file(con, spec, path)
-    reason_sql = (
-        "CASE " + " ".join(f"WHEN ({c.bad_when}) THEN ({c.reason})" for c in spec.row_checks) + " END"
-        if spec.row_checks else "NULL"
-    )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {reason_sql} AS _reason FROM {INCOMING}")
-    if spec.format == "csv":
-        _fix_reject_line_numbers(con, spec, path)
+def _reason_sql(spec: SourceSpec, limits: IngestLimits) -> str:
+    checks = value_checks(spec, limits) + spec.row_checks
+    return "CASE " + " ".join(f"WHEN ({c.bad_when}) THEN ({c.reason})" for c in checks) + " END"
+
+
+def _structural_record_ids(spec: SourceSpec, header: list[str], rejects: list[Reject]) -> list[str | None]:
+    """The account id of each damaged line, where it can still be read off the line."""
+    ids: list[str | None] = []
+    for reject in rejects:
+        found = None
+        if spec.format == "jsonl":
+            match = re.search(r'"%s"\s*:\s*"([^"]+)"' % re.escape(spec.id_column or ""), reject.raw_text)
+            found = match.group(1).strip() if match else None
+        elif spec.id_column and spec.id_column in header:
+            position = header.index(spec.id_column)
+            first_line = reject.raw_text.split("\n", 1)[0]
+            fields = first_line.split(spec.delimiter)
+            # Fields before the id must be unquoted for a plain split to find it.
+            if len(fields) > position and '"' not in "".join(fields[:position + 1]):
+                found = fields[position].strip() or None
+        ids.append(found)
+    return ids
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime,
+              limits: IngestLimits) -> FileReport:
+    loaded = load_file(con, spec, path)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {_reason_sql(spec, limits)} AS _reason FROM {INCOMING}")
     erased = _drop_rows_of_erased_persons(con, spec)
+    _forget_erased_phones(con, spec)
     columns = ", ".join(f'"{c}"' for c in spec.columns)
     con.execute(
-        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
+        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ?, ? "
         "FROM _checked WHERE _reason IS NULL",
-        [digest, path.name, file_date(path.name), now],
+        [digest, path.name, file_date(path.name), now, digest],
     )
-    raw_line = "concat_ws(" + repr(spec.delimiter) + ", " + ", ".join(f"coalesce(\"{c}\", '')" for c in spec.columns) + ")"
+    record_id = f'nullif(trim("{spec.id_column}"), \'\')' if spec.id_column else "NULL"
     con.execute(
-        f"INSERT INTO rejects SELECT ?, ?, ?, _line_hint, _reason, {raw_line}, ? FROM _checked WHERE _reason IS NOT NULL",
+        f"INSERT INTO rejects SELECT ?, ?, ?, _line_hint, _reason, _raw_line, ?, _line_hint, {record_id} "
+        "FROM _checked WHERE _reason IS NOT NULL",
         [spec.name, path.name, digest, now],
     )
-    if structural:
+    structural_ids = _structural_record_ids(spec, loaded.header, loaded.rejects)
+    if loaded.rejects:
         con.executemany(
-            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [[spec.name, path.name, digest, r.line_number, r.reason, r.raw_line, now] for r in structural],
+            "INSERT INTO rejects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[spec.name, path.name, digest, r.first_line, r.reason, r.raw_text, now, r.last_line, rid]
+             for r, rid in zip(loaded.rejects, structural_ids)],
         )
-    loaded, content_rejects = con.execute(
+    rows_loaded, content_rejects = con.execute(
         "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
     ).fetchall()[0]
+    rejected = content_rejects + len(loaded.rejects)
+    status, reason = "loaded", loaded.encoding_note
+    if spec.snapshot:
+        content_ids = [r[0] for r in con.execute(
+            f"SELECT {record_id} FROM _checked WHERE _reason IS NOT NULL").fetchall()]
+        all_ids = content_ids + structural_ids
+        verdict = settle(con, spec, digest, path.name, file_date(path.name), rows_loaded + rejected, rejected,
+                         [i for i in all_ids if i], sum(i is None for i in all_ids), limits)
+        status = verdict.status
+        reason = "; ".join(r for r in (verdict.reason, loaded.encoding_note) if r) or None
     con.execute(f"DROP TABLE _checked; DROP TABLE {INCOMING}")
-    rejected = content_rejects + len(structural)
-    return FileReport(path.name, digest, "loaded", None, loaded + rejected + erased, loaded, rejected, erased)
+    return FileReport(path.name, digest, status, reason, rows_loaded + rejected + erased, rows_loaded, rejected,
+                      erased, loaded.lines_read, loaded.encoding)
 
 
 def _drop_rows_of_erased_persons(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> int:
@@ -122,33 +175,60 @@ def _drop_rows_of_erased_persons(con: duckdb.DuckDBPyConnection, spec: SourceSpe
     ).fetchall()[0][0]
 
 
-def _fix_reject_line_numbers(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> None:
-    """`_line_hint` assumes one line per record; for rejected rows the analyst gets the exact line."""
-    numbers = [r[0] for r in con.execute("SELECT _record_number FROM _checked WHERE _reason IS NOT NULL").fetchall()]
-    if not numbers:
+def _forget_erased_phones(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
+    """A phone named in an erasure request may be a household's landline, so the row
+    stays, but the number is not stored again, not even raw."""
+    if spec.phone_column is None or not con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
+    ).fetchall()[0][0] or not con.execute(
+        "SELECT count(*) FROM erased_identifiers WHERE kind = 'phone'").fetchall()[0][0]:
         return
-    lines = record_start_lines(path, spec, numbers)
-    con.executemany("UPDATE _checked SET _line_hint = ? WHERE _record_number = ?", [[lines[n], n] for n in numbers if n in lines])
+    column = f'"{spec.phone_column}"'
+    phones = con.execute(f"SELECT DISTINCT {column} AS phone FROM _checked WHERE {column} IS NOT NULL").df()["phone"]
+    con.register("_phones", pd.DataFrame({"phone": phones, "phone_e164": e164(phones)}))
+    con.execute(f"""
+        UPDATE _checked c SET {column} = NULL FROM _phones p
+        WHERE c.{column} = p.phone AND p.phone_e164 IS NOT NULL
+          AND sha256(p.phone_e164) IN (SELECT hash FROM erased_identifiers WHERE kind = 'phone')
+    """).fetchall()
+    con.unregister("_phones")
 
 
-def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path) -> IngestReport:
+def _record_ignored(con: duckdb.DuckDBPyConnection, source: str, ignored: list[tuple[Path, str]],
+                    report: "IngestReport", now: datetime) -> None:
+    """A file no reader takes gets one ledger row (once per content and place), so it shows."""
+    for path, reason in ignored:
+        digest = file_hash(path)
+        if con.execute("SELECT count(*) FROM ingest_files WHERE file_hash = ? AND file_path = ?",
+                       [digest, str(path)]).fetchall()[0][0]:
+            continue
+        result = FileReport(path.name, digest, "ignored", reason, 0, 0, 0)
+        record_file(con, source, path, digest, result, now)
+        report.files.append(result)
+
+
+def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path,
+                  limits: IngestLimits = IngestLimits()) -> IngestReport:
     """Load every file of `landing_dir/<source>/` that was not loaded before.
 
     Each file is one transaction: its good rows, its rejects and its ledger row are written
     together or not at all. A file whose bytes were loaded before (under any name) changes
-    nothing; a file that cannot be read is recorded as rejected and the others go on.
+    nothing; a file that cannot be read is recorded as rejected and the others go on; a
+    file that is no export of this source is recorded as ignored.
     """
     spec = SPECS[source]
     ensure_tables(con, spec)
     report = IngestReport(source)
-    for path in pending_files(Path(landing_dir) / source, spec.pattern):
+    readable, ignored = classify(Path(landing_dir) / source, spec)
+    _record_ignored(con, source, ignored, report, _now())
+    for path in readable:
         digest = file_hash(path)
         handled, earlier = _seen(con, digest)
         if handled and con.execute(
             "SELECT count(*) FROM ingest_files WHERE file_hash = ? AND file_name = ?", [digest, path.name]
         ).fetchall()[0][0]:
             continue
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = _now()
         if earlier is not None:
             result = FileReport(path.name, digest, "duplicate", f"same content as {earlier}", 0, 0, 0)
             record_file(con, source, path, digest, result, now)
@@ -156,7 +236,7 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path
             continue
         con.execute("BEGIN TRANSACTION")
         try:
-            result = _load_one(con, spec, path, digest, now)
+            result = _load_one(con, spec, path, digest, now, limits)
             record_file(con, source, path, digest, result, now)
             con.execute("COMMIT")
         except (UnreadableFile, duckdb.Error) as error:
@@ -166,3 +246,15 @@ def ingest_source(con: duckdb.DuckDBPyConnection, source: str, landing_dir: Path
             record_file(con, source, path, digest, result, now)
         report.files.append(result)
     return report
+
+
+def record_unknown_files(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> IngestReport:
+    """Files under the landing folder outside every source's folder: recorded as ignored."""
+    con.execute(LEDGER_DDL)
+    report = IngestReport("landing")
+    _record_ignored(con, "landing", unknown_files(Path(landing_dir), LANDING_FOLDERS), report, _now())
+    return report
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)

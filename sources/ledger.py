@@ -17,15 +17,26 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     file_name VARCHAR,
     file_path VARCHAR,
     file_date TIMESTAMP,
-    status VARCHAR,          -- loaded | duplicate | rejected
+    status VARCHAR,          -- loaded | held | duplicate | rejected | ignored (see FILE_STATUSES)
     reason VARCHAR,
     rows_read BIGINT,
     rows_loaded BIGINT,
     rows_rejected BIGINT,
     loaded_at TIMESTAMP,
     rows_of_erased_persons BIGINT  -- left out: their person asked to be erased
-)
+);
+-- Added later; a warehouse made before gets them on its next run.
+ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS lines_read BIGINT;
+ALTER TABLE ingest_files ADD COLUMN IF NOT EXISTS encoding VARCHAR;
 """
+
+FILE_STATUSES = {
+    "loaded": "read; its rows are in force (a snapshot: unless a newer one is)",
+    "held": "a snapshot read but held back: applying it would delete too much, or it is older than the one in force",
+    "duplicate": "the same bytes as a file handled before: nothing to do",
+    "rejected": "unreadable as a whole: nothing of it was used",
+    "ignored": "not an export this pipeline reads (unknown folder or extension, no export date in the name)",
+}
 
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:T(\d{2})(\d{2}))?")
 
@@ -40,6 +51,8 @@ class FileReport:
     rows_loaded: int
     rows_rejected: int
     rows_of_erased_persons: int = 0
+    lines_read: int = 0
+    encoding: str | None = None
 
 
 def file_hash(path: Path) -> str:
@@ -62,19 +75,11 @@ def file_date(name: str) -> datetime | None:
         return None
 
 
-def pending_files(directory: Path, pattern: str) -> list[Path]:
-    """Files in the folder, oldest export first (by the date in the name, then the name)."""
-    if not directory.is_dir():
-        return []
-    files = [p for p in directory.glob(pattern) if p.is_file() and not p.name.startswith(".")]
-    return sorted(files, key=lambda p: (file_date(p.name) or datetime.min, p.name))
-
-
 def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Content hash -> file name for every file that was read to the end (loaded or rejected)."""
     rows = con.execute(
         "SELECT file_hash, first(file_name ORDER BY loaded_at) FROM ingest_files "
-        "WHERE status IN ('loaded', 'rejected') GROUP BY file_hash"
+        "WHERE status IN ('loaded', 'held', 'rejected') GROUP BY file_hash"
     ).fetchall()
     return dict(rows)
 
@@ -83,7 +88,10 @@ def record_file(
     con: duckdb.DuckDBPyConnection, source: str, path: Path, digest: str, report: FileReport, loaded_at: datetime
 ) -> None:
     con.execute(
-        "INSERT INTO ingest_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO ingest_files (file_hash, source, file_name, file_path, file_date, status, reason, rows_read, "
+        "rows_loaded, rows_rejected, loaded_at, rows_of_erased_persons, lines_read, encoding) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [digest, source, path.name, str(path), file_date(path.name), report.status, report.reason,
-         report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at, report.rows_of_erased_persons],
+         report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at, report.rows_of_erased_persons,
+         report.lines_read, report.encoding],
     ).fetchall()

@@ -1,5 +1,6 @@
 """Newsletter subscribers: UTF-8 CSV with a byte-order mark, full snapshots incl. unsubscribed."""
 
+from sources.snapshots import in_force_sql
 from sources.spec import RowCheck, SourceSpec, required, timestamp_check
 
 SPEC = SourceSpec(
@@ -8,6 +9,9 @@ SPEC = SourceSpec(
     email_column="email",
     pattern="*.csv",
     format="csv",
+    snapshot=True,
+    dated=True,
+    free_text_columns=("interests",),
     columns=("subscriber_id", "email", "salutation", "first_name", "last_name", "status",
              "opt_in_at", "opt_out_at", "interests"),
     required_columns=("subscriber_id", "email", "status"),
@@ -22,15 +26,14 @@ SPEC = SourceSpec(
     ),
 )
 
-STAGED_SQL = """
-WITH newest AS (
-    SELECT max(_file_date) AS file_date FROM raw_newsletter
-), rows AS (
+# The snapshot in force is the whole truth (see sources.snapshots for which one that is).
+STAGED_SQL = f"""
+WITH rows AS (
     SELECT *, lower(trim(status)) AS status_norm,
            CAST(try_cast(opt_in_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS opt_in,
            CAST(try_cast(opt_out_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS opt_out
     FROM raw_newsletter
-    WHERE _file_date IS NOT DISTINCT FROM (SELECT file_date FROM newest)
+    WHERE _snapshot_hash = {in_force_sql('newsletter')}
     QUALIFY row_number() OVER (PARTITION BY trim(subscriber_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT

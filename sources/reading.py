@@ -1,231 +1,116 @@
-"""Reading one delivered file into a temporary table of VARCHAR columns, set-based.
+"""Reading one delivered file into the temporary table `_incoming` of VARCHAR columns.
 
-Structural problems (a CSV row with the wrong number of fields, a line that is not JSON)
-come back as rejected rows with their physical line number; a file that cannot be read
-at all (undecodable bytes, missing columns, empty) raises `UnreadableFile`.
+Decoding and framing happen line by line in Python (`sources.decoding`,
+`sources.framing`), so one damaged byte or quote costs one line; the values then go to
+DuckDB as one Arrow table and everything after is set-based SQL. Damaged lines come back
+as `Reject`s with their physical line numbers; a file that cannot be read at all (no
+header, missing columns, mostly unreadable lines) raises `UnreadableFile`.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import duckdb
+import pyarrow as pa
 
+from sources.decoding import decode_lines
+from sources.framing import Frame, Reject, UnreadableFile, frame_csv, frame_lines
 from sources.spec import SourceSpec
 
 INCOMING = "_incoming"
-
-
-class UnreadableFile(Exception):
-    """The whole file is unusable; the message says why."""
+__all__ = ["INCOMING", "LoadedFile", "Reject", "UnreadableFile", "load_file"]
 
 
 @dataclass(frozen=True)
-class StructuralReject:
-    line_number: int
-    reason: str
-    raw_line: str
+class LoadedFile:
+    header: list[str]
+    rejects: list[Reject]
+    lines_read: int
+    encoding: str
+    encoding_note: str | None
 
 
 def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def check_decodes(path: Path, encoding: str) -> None:
-    """Fail with the byte offset of the first byte that is not valid in `encoding`."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    offset = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError as error:
-                raise UnreadableFile(
-                    f"not valid {encoding} at byte {offset + error.start} (wrong encoding or damaged file)"
-                ) from None
-            offset += len(chunk)
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise UnreadableFile(f"file ends inside a multi-byte {encoding} character (truncated?)") from None
+def _check_mostly_readable(rejected: int, lines_read: int, what: str) -> None:
+    """Damage is local; a file of which most lines are damaged is not this format at all."""
+    if lines_read == 0:
+        raise UnreadableFile("no records after the header" if what == "CSV" else "no records (only blank lines)")
+    if rejected * 2 > lines_read:
+        raise UnreadableFile(f"most lines unreadable: {rejected} of {lines_read} are not {what} records "
+                             "(wrong format, encoding or delimiter, or truncated)")
 
 
-@contextmanager
-def as_utf8(path: Path, encoding: str) -> Iterator[Path]:
-    """DuckDB reads UTF-8 only (latin-1 is not cp1252: `€` is 0x80 there), so other
-    encodings are transcoded, streaming, into a temporary file first."""
-    if encoding.lower().replace("-", "") in {"utf8", "utf8sig"}:
-        check_decodes(path, "utf-8")
-        yield path
-        return
-    fd, tmp_name = tempfile.mkstemp(suffix=".csv", prefix="kundenstamm-")
-    offset = 0
-    try:
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
-        with path.open("rb") as source, os.fdopen(fd, "w", encoding="utf-8", newline="") as target:
-            for chunk in iter(lambda: source.read(1 << 22), b""):
-                try:
-                    target.write(decoder.decode(chunk))
-                except UnicodeDecodeError as error:
-                    raise UnreadableFile(f"not valid {encoding} at byte {offset + error.start}") from None
-                offset += len(chunk)
-        yield Path(tmp_name)
-    finally:
-        os.unlink(tmp_name)
+def _register_frame(con: duckdb.DuckDBPyConnection, frame: Frame, columns: list[str]) -> None:
+    values = list(zip(*frame.values)) if frame.values else [() for _ in frame.header]
+    arrays = {name: pa.array(values[i], pa.string()) for i, name in enumerate(frame.header) if name in columns}
+    arrays["_record_number"] = pa.array(range(1, len(frame.values) + 1), pa.int64())
+    arrays["_line_hint"] = pa.array(frame.first_lines, pa.int64())
+    arrays["_raw_line"] = pa.array(frame.raw_texts, pa.string())
+    con.register("_frame", pa.table(arrays))
 
 
-def read_header(path: Path, delimiter: str) -> list[str]:
-    with path.open("r", encoding="utf-8", newline="") as handle:
-        first = handle.readline()
-    if not first.strip():
-        raise UnreadableFile("empty file: no header row")
-    header = next(csv.reader(io.StringIO(first.lstrip("\ufeff")), delimiter=delimiter))
-    return [name.strip() for name in header]
+def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> LoadedFile:
+    decoded = decode_lines(data, spec.encoding)
+    frame = frame_csv(decoded, spec.delimiter, spec.multiline_columns)
+    header = frame.header
+    missing = [c for c in spec.required_columns if c not in header]
+    if missing:
+        raise UnreadableFile(f"missing columns: {', '.join(missing)} (header has: {', '.join(header)})")
+    if len(set(header)) != len(header):
+        raise UnreadableFile("header names a column twice")
+    _check_mostly_readable(len(frame.rejects), frame.lines_read, "CSV")
+    _register_frame(con, frame, list(spec.columns))
+    # An empty field is NULL, as in every CSV reader the sources' tools are checked with.
+    select = ", ".join(f'nullif("{c}", \'\') AS "{c}"' if c in header else f'NULL::VARCHAR AS "{c}"'
+                       for c in spec.columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
+                f"SELECT {select}, _record_number, _line_hint, _raw_line FROM _frame")
+    con.unregister("_frame")
+    return LoadedFile(header, frame.rejects, frame.lines_read, decoded.encoding, decoded.encoding_note)
 
 
-def _physical_lines(path: Path, byte_positions: list[int]) -> dict[int, int]:
-    """Byte offset of a line start -> its 1-based line number."""
-    wanted = sorted(set(byte_positions))
-    result: dict[int, int] = {}
-    if not wanted:
-        return result
-    newlines, consumed, index = 0, 0, 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 22), b""):
-            while index < len(wanted) and wanted[index] < consumed + len(chunk):
-                position = wanted[index]
-                result[position] = newlines + chunk.count(b"\n", 0, position - consumed) + 1
-                index += 1
-            newlines += chunk.count(b"\n")
-            consumed += len(chunk)
-    for position in wanted[index:]:
-        result[position] = newlines + 1
-    return result
-
-
-def record_start_lines(path: Path, spec: SourceSpec, record_numbers: list[int]) -> dict[int, int]:
-    """Record number (1 = first row after the header) -> physical line it starts on.
-
-    Quoted fields may span lines (hotline notes), so only a CSV parser can tell; this runs
-    only for files that have rejected rows.
-    """
-    wanted = set(record_numbers)
-    result: dict[int, int] = {}
-    with path.open("r", encoding=spec.encoding, newline="") as handle:
-        reader = csv.reader(handle, delimiter=spec.delimiter)
-        previous_end = 0
-        for record_number, _ in enumerate(reader):
-            if record_number in wanted:
-                result[record_number] = previous_end + 1
-                if len(result) == len(wanted):
-                    break
-            previous_end = reader.line_num
-    return result
-
-
-def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> list[StructuralReject]:
-    """Read a CSV export into `_incoming` (spec columns + `_record_number`)."""
-    if path.stat().st_size == 0:
-        raise UnreadableFile("empty file (0 bytes)")
-    with as_utf8(path, spec.encoding) as utf8_path:
-        header = read_header(utf8_path, spec.delimiter)
-        missing = [c for c in spec.required_columns if c not in header]
-        if missing:
-            raise UnreadableFile(f"missing columns: {', '.join(missing)} (header has: {', '.join(header)})")
-        if len(set(header)) != len(header):
-            raise UnreadableFile("header names a column twice")
-        columns = "{" + ", ".join(f"{_sql_str(h)}: 'VARCHAR'" for h in header) + "}"
-        con.execute("DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans")
-        select = ", ".join(
-            f'"{c}"' if c in header else f"NULL::VARCHAR AS \"{c}\"" for c in spec.columns
-        )
-        # Insertion order is preserved, so row_number() is the order of the accepted records.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _accepted AS
-            SELECT {select}, row_number() OVER () AS _accepted_number
-            FROM read_csv({_sql_str(str(utf8_path))}, header = true, auto_detect = false,
-                          delim = {_sql_str(spec.delimiter)}, quote = '"', escape = '"',
-                          columns = {columns}, strict_mode = true, null_padding = false,
-                          store_rejects = true, rejects_table = '_csv_rejects', rejects_scan = '_csv_scans')
-            """
-        )
-        rejected = con.execute(
-            "SELECT line - 1 AS record_number, any_value(line_byte_position), "
-            # One reason a line: DuckDB reports a short row once for every missing column.
-            "arg_min(error_type || ': ' || error_message, column_idx), any_value(csv_line) "
-            "FROM _csv_rejects GROUP BY line ORDER BY line"
-        ).fetchall()
-        physical = _physical_lines(utf8_path, [int(r[1]) for r in rejected])
-    accepted = con.execute("SELECT count(*) FROM _accepted").fetchall()[0][0]
-    # The n-th accepted row is the n-th record number that was not rejected.
-    con.execute("CREATE OR REPLACE TEMP TABLE _rejected_numbers (n BIGINT)")
-    if rejected:
-        con.executemany("INSERT INTO _rejected_numbers VALUES (?)", [[int(r[0])] for r in rejected])
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE {INCOMING} AS
-        WITH numbers AS (
-            SELECT n AS _record_number, row_number() OVER (ORDER BY n) AS _accepted_number
-            FROM (SELECT range + 1 AS n FROM range({accepted + len(rejected)})
-                  EXCEPT SELECT n FROM _rejected_numbers)
-        )
-        SELECT a.* EXCLUDE (_accepted_number), numbers._record_number,
-               numbers._record_number + 1 AS _line_hint
-        FROM _accepted a JOIN numbers USING (_accepted_number)
-        """
-    )
-    con.execute("DROP TABLE IF EXISTS _accepted; DROP TABLE IF EXISTS _csv_rejects; DROP TABLE IF EXISTS _csv_scans")
-    return [
-        StructuralReject(physical[int(position)], reason, raw_line)
-        for _, position, reason, raw_line in rejected
+def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> LoadedFile:
+    """A line that is not a JSON object is rejected; the others are read by their paths."""
+    decoded = decode_lines(data, spec.encoding)
+    frame = frame_lines(decoded)
+    _register_frame(con, frame, ["line"])
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _lines AS
+        SELECT _raw_line AS line, _line_hint AS line_number,
+               -- json_type fails on text that is no JSON, so it is asked only of valid lines.
+               CASE WHEN json_valid(_raw_line) THEN json_type(_raw_line) = 'OBJECT' ELSE false END AS is_object
+        FROM _frame
+    """)
+    con.unregister("_frame")
+    bad = con.execute("SELECT line_number, line FROM _lines WHERE NOT is_object ORDER BY line_number").fetchall()
+    rejects = frame.rejects + [
+        Reject(int(n), int(n), "not a JSON object (malformed or truncated line)", text) for n, text in bad
     ]
-
-
-def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> list[StructuralReject]:
-    """Read a JSON Lines export into `_incoming`; a line that is not a JSON object is rejected."""
-    if path.stat().st_size == 0:
-        raise UnreadableFile("empty file (0 bytes)")
-    check_decodes(path, "utf-8")
+    _check_mostly_readable(len(rejects), frame.lines_read, "JSON")
     extracted = ", ".join(
         f"json_extract_string(line, {_sql_str(spec.json_paths.get(c, '$.' + c))}) AS \"{c}\"" for c in spec.columns
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT rtrim(line, chr(13)) AS line, line_number
-        FROM (
-            SELECT unnest(parts) AS line, generate_subscripts(parts, 1) AS line_number
-            FROM (SELECT string_split(content, chr(10)) AS parts FROM read_text({_sql_str(str(path))}))
-        )
-        WHERE trim(rtrim(line, chr(13))) <> ''
-        """
-    )
-    bad = con.execute(
-        "SELECT line_number, line FROM _lines "
-        "WHERE NOT coalesce(json_valid(line), false) OR json_type(line) <> 'OBJECT' ORDER BY line_number"
-    ).fetchall()
-    con.execute(
-        f"""
+    con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {INCOMING} AS
-        SELECT {extracted}, row_number() OVER (ORDER BY line_number) AS _record_number, line_number AS _line_hint
-        FROM _lines
-        WHERE coalesce(json_valid(line), false) AND json_type(line) = 'OBJECT'
-        """
-    )
+        SELECT {extracted}, row_number() OVER (ORDER BY line_number) AS _record_number,
+               line_number AS _line_hint, line AS _raw_line
+        FROM _lines WHERE is_object
+    """)
     con.execute("DROP TABLE _lines")
-    return [StructuralReject(int(n), "not a JSON object (malformed or truncated line)", text) for n, text in bad]
+    return LoadedFile(list(spec.columns), sorted(rejects, key=lambda r: r.first_line), frame.lines_read,
+                      decoded.encoding,
+                      decoded.encoding_note)
 
 
-def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> list[StructuralReject]:
+def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> LoadedFile:
+    data = path.read_bytes()
+    if not data:
+        raise UnreadableFile("empty file (0 bytes)")
     if spec.format == "jsonl":
-        return load_jsonl(con, spec, path)
-    return load_csv(con, spec, path)
+        return load_jsonl(con, spec, data)
+    return load_csv(con, spec, data)

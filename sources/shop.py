@@ -1,13 +1,17 @@
 """Online-shop customer accounts: JSON Lines, full snapshots; the newest snapshot wins."""
 
+from sources.snapshots import in_force_sql
 from sources.spec import RowCheck, SourceSpec, postal_code_sql, required, timestamp_check
 
 SPEC = SourceSpec(
     name="shop",
     id_column="customer_id",
     email_column="email",
+    phone_column="phone",
     pattern="*.jsonl",
     format="jsonl",
+    snapshot=True,
+    dated=True,
     columns=(
         "customer_id", "email", "first_name", "last_name", "company", "phone", "birthday",
         "address_street", "address_zip", "address_city", "address_country",
@@ -41,13 +45,12 @@ SPEC = SourceSpec(
     ),
 )
 
-# The newest snapshot is the whole truth: older snapshots only matter for lineage.
+# The snapshot in force is the whole truth (see sources.snapshots for which one that is);
+# older snapshots only matter for lineage.
 STAGED_SQL = f"""
-WITH newest AS (
-    SELECT max(_file_date) AS file_date FROM raw_shop
-), rows AS (
+WITH rows AS (
     SELECT * FROM raw_shop
-    WHERE _file_date IS NOT DISTINCT FROM (SELECT file_date FROM newest)
+    WHERE _snapshot_hash = {in_force_sql('shop')}
     QUALIFY row_number() OVER (PARTITION BY trim(customer_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sources.limits import IngestLimits
+
 
 @dataclass(frozen=True)
 class RowCheck:
@@ -27,11 +29,23 @@ class SourceSpec:
     # The record's id and e-mail columns: rows of erased persons are recognised by them.
     id_column: str | None = None
     email_column: str | None = None
+    # Its phone column: a phone named in an erasure request is never stored again.
+    phone_column: str | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
     # jsonl: raw column -> JSON path, for fields that are nested.
     json_paths: dict[str, str] = field(default_factory=dict)
     row_checks: tuple[RowCheck, ...] = ()
+    # Each file is the whole truth (shop, newsletter): what is missing from it was deleted,
+    # so a file is applied only when it is plausible (`sources.snapshots`).
+    snapshot: bool = False
+    # The export date in the file name is part of the data (the snapshot order, the POS
+    # consent date): a file without one cannot be placed and is ignored, with the reason.
+    dated: bool = False
+    # Columns whose values may hold line breaks (a quoted multi-line field).
+    multiline_columns: tuple[str, ...] = ()
+    # Free text typed by people: longer values and line breaks are normal there.
+    free_text_columns: tuple[str, ...] = ()
 
     @property
     def raw_table(self) -> str:
@@ -60,3 +74,27 @@ def postal_code_sql(column: str, country: str = "'DE'") -> str:
     return (f"CASE WHEN regexp_matches(trim({column}), '^[0-9]{{4}}$') "
             f"AND upper(coalesce(nullif(trim({country}), ''), 'DE')) = 'DE' "
             f"THEN '0' || trim({column}) ELSE nullif(trim({column}), '') END")
+
+
+# C0 controls but tab, line feed and carriage return; DEL; the C1 controls (a cp1252 file
+# read as Latin-1 leaves them). RE2 reads the \x escapes; DuckDB passes them through.
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]"
+
+
+def value_checks(spec: SourceSpec, limits: IngestLimits) -> tuple[RowCheck, ...]:
+    """Checks that come before the source's own: the reason names the real problem."""
+    checks = []
+    for column in spec.columns:
+        free = column in spec.free_text_columns
+        pattern = _CONTROL if free else _CONTROL_OR_BREAK
+        limit = limits.max_free_text_length if free else limits.max_value_length
+        quoted = f'"{column}"'
+        checks.append(RowCheck(
+            f"regexp_matches({quoted}, '{pattern}')",
+            f"'{column} holds a control character (' || format('U+{{:04X}}', "
+            f"unicode(regexp_extract({quoted}, '{pattern}'))) || ')'"))
+        checks.append(RowCheck(
+            f"length({quoted}) > {limit}",
+            f"'{column} is ' || length({quoted}) || ' characters long (at most {limit})'"))
+    return tuple(checks)

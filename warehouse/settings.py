@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from linkage.settings import MATCH_THRESHOLD
+from sources.limits import IngestLimits
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,15 @@ class Settings:
     review_upper: float = 0.95
     # DuckDB works within this and spills the rest to disk beside the warehouse file.
     memory_limit: str = "4GB"
+    # What a delivery is held to (sources.limits explains each bound).
+    max_value_length: int = IngestLimits.max_value_length
+    max_free_text_length: int = IngestLimits.max_free_text_length
+    snapshot_max_deleted_share: float = IngestLimits.snapshot_max_deleted_share
+    snapshot_max_rejected_share: float = IngestLimits.snapshot_max_rejected_share
+
+    def ingest_limits(self) -> IngestLimits:
+        return IngestLimits(self.max_value_length, self.max_free_text_length,
+                            self.snapshot_max_deleted_share, self.snapshot_max_rejected_share)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -36,6 +46,10 @@ class Settings:
             "review_lower": "KUNDENSTAMM_REVIEW_LOWER",
             "review_upper": "KUNDENSTAMM_REVIEW_UPPER",
             "memory_limit": "KUNDENSTAMM_MEMORY_LIMIT",
+            "max_value_length": "KUNDENSTAMM_MAX_VALUE_LENGTH",
+            "max_free_text_length": "KUNDENSTAMM_MAX_FREE_TEXT_LENGTH",
+            "snapshot_max_deleted_share": "KUNDENSTAMM_SNAPSHOT_MAX_DELETED_SHARE",
+            "snapshot_max_rejected_share": "KUNDENSTAMM_SNAPSHOT_MAX_REJECTED_SHARE",
         }
         settings = cls()
         values = {}
@@ -55,4 +69,6 @@ def _coerce(name: str, value):
         return Path(value)
     if name == "memory_limit":
         return str(value)
+    if name in {"max_value_length", "max_free_text_length"}:
+        return int(value)
     return float(value)
