@@ -11,6 +11,7 @@ editor), and is read in that encoding, never as mojibake.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 UTF8 = "utf-8"
@@ -27,6 +28,11 @@ class DecodedFile:
     undecodable: dict[int, str]
     # Why the encoding is not the one the spec names (None when it is).
     encoding_note: str | None = None
+
+
+# A UTF-8 lead byte followed by a continuation byte: in German cp1252 text (`ü„`) next to
+# never; in UTF-8 text every umlaut.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
 def _canonical(encoding: str) -> str:
@@ -85,8 +91,8 @@ def decode_lines(data: bytes, expected_encoding: str) -> DecodedFile:
     try:
         # The common case, a clean file, costs one decode of the whole file.
         text = data.decode(expected)
-        if expected == CP1252 and not data.isascii() and _fits(data, UTF8):
-            raise UnicodeDecodeError(expected, data, 0, 1, "valid UTF-8 too: look line by line")
+        if expected == CP1252 and _UTF8_SEQUENCE.search(data):
+            raise UnicodeDecodeError(expected, data, 0, 1, "holds UTF-8 sequences: look line by line")
         lines: list[str | None] = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
@@ -97,10 +103,19 @@ def decode_lines(data: bytes, expected_encoding: str) -> DecodedFile:
     encoding, note = _choose_encoding(raw_lines, expected)
     decoded: list[str | None] = []
     undecodable: dict[int, str] = {}
+    utf8_inside = 0
     for number, raw in enumerate(raw_lines, start=1):
+        if encoding == CP1252 and not raw.isascii() and _fits(raw, UTF8):
+            # A line saved as UTF-8 into a cp1252 file (another till's editor): as cp1252 it
+            # would decode to mojibake without an error, as UTF-8 it is what was typed.
+            decoded.append(raw.decode(UTF8))
+            utf8_inside += 1
+            continue
         try:
             decoded.append(raw.decode(encoding))
         except UnicodeDecodeError:
             decoded.append(None)
             undecodable[number] = shown_safely(raw)
+    if utf8_inside:
+        note = "; ".join(filter(None, [note, f"{utf8_inside} lines in UTF-8 inside the cp1252 file, read as UTF-8"]))
     return DecodedFile(encoding, decoded, undecodable, note)

@@ -18,7 +18,7 @@ from sources.limits import IngestLimits
 from sources.reading import INCOMING, Reject, UnreadableFile, load_file
 from sources.rejects import REJECTS_DDL
 from sources.snapshots import settle
-from sources.spec import SourceSpec, value_checks
+from sources.spec import SourceSpec, value_checks, value_guard
 
 # The customer systems, in the order their records are staged. A new source is a module
 # with a SPEC and a STAGED_SQL, and a line here.
@@ -91,9 +91,16 @@ def _seen(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[bool, str | None
     return bool(rows), earlier
 
 
-def _reason_sql(spec: SourceSpec, limits: IngestLimits) -> str:
-    checks = value_checks(spec, limits) + spec.row_checks
+def _case(checks) -> str:
     return "CASE " + " ".join(f"WHEN ({c.bad_when}) THEN ({c.reason})" for c in checks) + " END"
+
+
+def _reason_sql(spec: SourceSpec, limits: IngestLimits) -> str:
+    """The first reason a row cannot be used. The value checks come first, so the reason
+    names the real problem; one test over the whole row spares good rows the column-by-column
+    ones."""
+    value_reason = f"CASE WHEN {value_guard(spec, limits)} THEN {_case(value_checks(spec, limits))} END"
+    return f"coalesce({value_reason}, {_case(spec.row_checks)})" if spec.row_checks else value_reason
 
 
 def _structural_record_ids(spec: SourceSpec, header: list[str], rejects: list[Reject]) -> list[str | None]:
@@ -102,7 +109,7 @@ def _structural_record_ids(spec: SourceSpec, header: list[str], rejects: list[Re
     for reject in rejects:
         found = None
         if spec.format == "jsonl":
-            match = re.search(r'"%s"\s*:\s*"([^"]+)"' % re.escape(spec.id_column or ""), reject.raw_text)
+            match = re.search(r'"%s"\s*:\s*"([^",\s]+)"' % re.escape(spec.id_column or ""), reject.raw_text)
             found = match.group(1).strip() if match else None
         elif spec.id_column and spec.id_column in header:
             position = header.index(spec.id_column)

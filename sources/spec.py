@@ -98,3 +98,15 @@ def value_checks(spec: SourceSpec, limits: IngestLimits) -> tuple[RowCheck, ...]
             f"length({quoted}) > {limit}",
             f"'{column} is ' || length({quoted}) || ' characters long (at most {limit})'"))
     return tuple(checks)
+
+
+def value_guard(spec: SourceSpec, limits: IngestLimits) -> str:
+    """True for a row that fails some `value_checks` (and for a few more): one test a row."""
+    plain = [f'"{c}"' for c in spec.columns if c not in spec.free_text_columns]
+    free = [f'"{c}"' for c in spec.columns if c in spec.free_text_columns]
+    tests = [f"regexp_matches(concat_ws(' ', {', '.join(plain)}), '{_CONTROL_OR_BREAK}')",
+             f"greatest({', '.join(f'length({c})' for c in plain)}) > {limits.max_value_length}"]
+    if free:
+        tests += [f"regexp_matches(concat_ws(' ', {', '.join(free)}), '{_CONTROL}')",
+                  f"greatest({', '.join(f'length({c})' for c in free)}) > {limits.max_free_text_length}"]
+    return "(" + " OR ".join(f"coalesce({t}, false)" for t in tests) + ")"

@@ -326,3 +326,16 @@ def test_a_phone_named_in_an_erasure_request_is_not_stored_again(con, tmp_path):
     ingest_source(con, "hotline", landing)
     assert con.execute("SELECT ticket_id, caller_number FROM raw_hotline ORDER BY 1").fetchall() == [
         ("T-1", None), ("T-2", "030 7654321")]
+
+
+def test_a_utf8_line_inside_a_cp1252_pos_file_is_read_as_what_was_typed(con, tmp_path):
+    landing = tmp_path / "landing"
+    rows = ("K-1;Frau;Anna;Groß;Weg 1;12345;Köln;;;;F;1,00;01.11.2026;J\n".encode("cp1252")
+            + "K-2;Herr;Jürgen;Weiß;Hauptstraße 2;27432;Bremervörde;;;;F;1,00;01.11.2026;N\n".encode("utf-8")
+            + "K-3;Herr;Björn;Öztürk;Weg 3;12345;Köln;;;;F;1,00;01.11.2026;N\n".encode("cp1252"))
+    write(landing, "pos/kunden_2026-11-22.csv", POS_HEADER.encode("cp1252") + rows)
+    assert ingest_source(con, "pos", landing).rows_loaded == 3
+    assert con.execute("SELECT Nachname, Strasse, Ort FROM raw_pos ORDER BY Kartennummer").fetchall() == [
+        ("Groß", "Weg 1", "Köln"), ("Weiß", "Hauptstraße 2", "Bremervörde"), ("Öztürk", "Weg 3", "Köln")]
+    entry = ledger(con, "kunden_2026-11-22.csv")
+    assert entry["encoding"] == "cp1252" and "1 lines in UTF-8 inside the cp1252 file" in entry["reason"]
