@@ -95,11 +95,12 @@ def _case(checks) -> str:
     return "CASE " + " ".join(f"WHEN ({c.bad_when}) THEN ({c.reason})" for c in checks) + " END"
 
 
-def _reason_sql(spec: SourceSpec, limits: IngestLimits) -> str:
+def _reason_sql(spec: SourceSpec, limits: IngestLimits, controls: bool) -> str:
     """The first reason a row cannot be used. The value checks come first, so the reason
     names the real problem; one test over the whole row spares good rows the column-by-column
     ones."""
-    value_reason = f"CASE WHEN {value_guard(spec, limits)} THEN {_case(value_checks(spec, limits))} END"
+    checks = value_checks(spec, limits, controls)
+    value_reason = f"CASE WHEN {value_guard(spec, limits, controls)} THEN {_case(checks)} END"
     return f"coalesce({value_reason}, {_case(spec.row_checks)})" if spec.row_checks else value_reason
 
 
@@ -125,7 +126,7 @@ def _structural_record_ids(spec: SourceSpec, header: list[str], rejects: list[Re
 def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime,
               limits: IngestLimits) -> FileReport:
     loaded = load_file(con, spec, path)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {_reason_sql(spec, limits)} AS _reason FROM {INCOMING}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {_reason_sql(spec, limits, loaded.may_hold_controls)} AS _reason FROM {INCOMING}")
     erased = _drop_rows_of_erased_persons(con, spec)
     _forget_erased_phones(con, spec)
     columns = ", ".join(f'"{c}"' for c in spec.columns)

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import re
+
 import duckdb
 import pyarrow as pa
 
@@ -30,6 +32,19 @@ class LoadedFile:
     lines_read: int
     encoding: str
     encoding_note: str | None
+    # False when no byte of the file can be a control character in a value: the
+    # column-by-column control checks are then skipped (they cost a regex per value).
+    may_hold_controls: bool = True
+
+
+# Control characters other than line breaks as bytes (C0, DEL, C1 in UTF-8), and in JSON
+# also as escapes (`\u0000`, `\n`).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+_CONTROL_ESCAPES = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\[bfnrt]")
+
+
+def _may_hold_controls(data: bytes, json: bool) -> bool:
+    return bool(_CONTROL_BYTES.search(data) or (json and _CONTROL_ESCAPES.search(data)))
 
 
 def _sql_str(value: str) -> str:
@@ -54,9 +69,21 @@ def _register_frame(con: duckdb.DuckDBPyConnection, frame: Frame, columns: list[
     con.register("_frame", pa.table(arrays))
 
 
+def _delimiter(spec: SourceSpec, header_line: str | None) -> str:
+    """The spec's delimiter, unless the header row is split into more of the required
+    columns by one of the source's other delimiters."""
+    if not spec.other_delimiters or not header_line:
+        return spec.delimiter
+    def found(delimiter: str) -> int:
+        names = {name.strip().lstrip("\ufeff") for name in header_line.split(delimiter)}
+        return len(names & set(spec.required_columns))
+    return max((spec.delimiter, *spec.other_delimiters), key=found)
+
+
 def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> LoadedFile:
     decoded = decode_lines(data, spec.encoding)
-    frame = frame_csv(decoded, spec.delimiter, spec.multiline_columns)
+    delimiter = _delimiter(spec, decoded.lines[0] if decoded.lines else None)
+    frame = frame_csv(decoded, delimiter, spec.multiline_columns)
     header = frame.header
     missing = [c for c in spec.required_columns if c not in header]
     if missing:
@@ -71,7 +98,8 @@ def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> L
     con.execute(f"CREATE OR REPLACE TEMP TABLE {INCOMING} AS "
                 f"SELECT {select}, _record_number, _line_hint, _raw_line FROM _frame")
     con.unregister("_frame")
-    return LoadedFile(header, frame.rejects, frame.lines_read, decoded.encoding, decoded.encoding_note)
+    return LoadedFile(header, frame.rejects, frame.lines_read, decoded.encoding, decoded.encoding_note,
+                      _may_hold_controls(data, json=False))
 
 
 def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> LoadedFile:
@@ -103,8 +131,7 @@ def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) ->
     """)
     con.execute("DROP TABLE _lines")
     return LoadedFile(list(spec.columns), sorted(rejects, key=lambda r: r.first_line), frame.lines_read,
-                      decoded.encoding,
-                      decoded.encoding_note)
+                      decoded.encoding, decoded.encoding_note, _may_hold_controls(data, json=True))
 
 
 def load_file(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path) -> LoadedFile:

@@ -12,6 +12,7 @@ SPEC = SourceSpec(
     name="reviews",
     pattern="*.csv",
     format="csv",
+    other_delimiters=(";", "\t"),
     columns=("key_l", "key_r", "decision", "reviewer", "decided_at"),
     required_columns=("key_l", "key_r", "decision"),
     row_checks=(

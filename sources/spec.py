@@ -33,6 +33,9 @@ class SourceSpec:
     phone_column: str | None = None
     encoding: str = "utf-8"
     delimiter: str = ","
+    # Other delimiters a file of this source may come with, told by its header row (an
+    # analyst's decisions saved by German Excel are `;`-separated).
+    other_delimiters: tuple[str, ...] = ()
     # jsonl: raw column -> JSON path, for fields that are nested.
     json_paths: dict[str, str] = field(default_factory=dict)
     row_checks: tuple[RowCheck, ...] = ()
@@ -82,31 +85,35 @@ _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 _CONTROL_OR_BREAK = r"[\x00-\x1f\x7f-\x9f]"
 
 
-def value_checks(spec: SourceSpec, limits: IngestLimits) -> tuple[RowCheck, ...]:
-    """Checks that come before the source's own: the reason names the real problem."""
+def value_checks(spec: SourceSpec, limits: IngestLimits, controls: bool = True) -> tuple[RowCheck, ...]:
+    """Checks that come before the source's own: the reason names the real problem.
+    `controls=False` leaves out the control-character checks (the file has none)."""
     checks = []
     for column in spec.columns:
         free = column in spec.free_text_columns
         pattern = _CONTROL if free else _CONTROL_OR_BREAK
         limit = limits.max_free_text_length if free else limits.max_value_length
         quoted = f'"{column}"'
-        checks.append(RowCheck(
-            f"regexp_matches({quoted}, '{pattern}')",
-            f"'{column} holds a control character (' || format('U+{{:04X}}', "
-            f"unicode(regexp_extract({quoted}, '{pattern}'))) || ')'"))
+        if controls:
+            checks.append(RowCheck(
+                f"regexp_matches({quoted}, '{pattern}')",
+                f"'{column} holds a control character (' || format('U+{{:04X}}', "
+                f"unicode(regexp_extract({quoted}, '{pattern}'))) || ')'"))
         checks.append(RowCheck(
             f"length({quoted}) > {limit}",
             f"'{column} is ' || length({quoted}) || ' characters long (at most {limit})'"))
     return tuple(checks)
 
 
-def value_guard(spec: SourceSpec, limits: IngestLimits) -> str:
+def value_guard(spec: SourceSpec, limits: IngestLimits, controls: bool = True) -> str:
     """True for a row that fails some `value_checks` (and for a few more): one test a row."""
     plain = [f'"{c}"' for c in spec.columns if c not in spec.free_text_columns]
     free = [f'"{c}"' for c in spec.columns if c in spec.free_text_columns]
-    tests = [f"regexp_matches(concat_ws(' ', {', '.join(plain)}), '{_CONTROL_OR_BREAK}')",
-             f"greatest({', '.join(f'length({c})' for c in plain)}) > {limits.max_value_length}"]
+    tests = [f"greatest({', '.join(f'length({c})' for c in plain)}) > {limits.max_value_length}"]
     if free:
-        tests += [f"regexp_matches(concat_ws(' ', {', '.join(free)}), '{_CONTROL}')",
-                  f"greatest({', '.join(f'length({c})' for c in free)}) > {limits.max_free_text_length}"]
+        tests.append(f"greatest({', '.join(f'length({c})' for c in free)}) > {limits.max_free_text_length}")
+    if controls:
+        tests.append(f"regexp_matches(concat_ws(' ', {', '.join(plain)}), '{_CONTROL_OR_BREAK}')")
+        if free:
+            tests.append(f"regexp_matches(concat_ws(' ', {', '.join(free)}), '{_CONTROL}')")
     return "(" + " OR ".join(f"coalesce({t}, false)" for t in tests) + ")"

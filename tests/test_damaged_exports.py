@@ -339,3 +339,24 @@ def test_a_utf8_line_inside_a_cp1252_pos_file_is_read_as_what_was_typed(con, tmp
         ("Groß", "Weg 1", "Köln"), ("Weiß", "Hauptstraße 2", "Bremervörde"), ("Öztürk", "Weg 3", "Köln")]
     entry = ledger(con, "kunden_2026-11-22.csv")
     assert entry["encoding"] == "cp1252" and "1 lines in UTF-8 inside the cp1252 file" in entry["reason"]
+
+
+def test_review_decisions_saved_by_german_excel_are_read(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing, "reviews/decisions_2026-11-22.csv",
+          "\ufeffkey_l;key_r;decision;reviewer;decided_at\r\n"
+          "shop:S-1;pos:K-1;same;anna.schmidt;2026-11-22T09:30:00Z\r\n".encode("utf-8"))
+    report = ingest_source(con, "reviews", landing)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 0)
+    assert con.execute("SELECT key_l, key_r, decision FROM raw_reviews").fetchall() == [("shop:S-1", "pos:K-1", "same")]
+
+
+def test_control_characters_written_as_json_escapes_are_refused_too(con, tmp_path):
+    landing = tmp_path / "landing"
+    write(landing, "shop/customers_2026-11-22T0600.jsonl",
+          b'{"customer_id": "S-1", "first_name": "Eva\\u0000"}\n{"customer_id": "S-2", "last_name": "Lang\\nKurz"}\n'
+          b'{"customer_id": "S-3", "last_name": "K\\u00fchn"}\n')
+    ingest_source(con, "shop", landing)
+    assert [(r[4], r[2]) for r in rejects(con, "shop")] == [
+        ("S-1", "first_name holds a control character (U+0000)"), ("S-2", "last_name holds a control character (U+000A)")]
+    assert con.execute("SELECT last_name FROM raw_shop").fetchall() == [("Kühn",)]
