@@ -19,6 +19,11 @@ def _gx_root(kundenstamm: KundenstammSettings) -> Path:
     return Path(kundenstamm.reports_dir) / "gx"
 
 
+def _thresholds(kundenstamm: KundenstammSettings) -> dict[str, float]:
+    return {"link": kundenstamm.match_threshold, "review from": kundenstamm.review_lower,
+            "review to": kundenstamm.review_upper}
+
+
 def _check_result(outcome: ValidationOutcome, blocking_only: bool) -> dg.AssetCheckResult:
     failed = [r for r in outcome.results if not r.success]
     failed_blocking = [r for r in failed if r.blocking]
@@ -71,7 +76,7 @@ def golden_expectations(context: dg.AssetCheckExecutionContext, kundenstamm: Kun
             # Publishing stops here, so the report is written now: analysts must see why.
             report = write_report(
                 con, Path(kundenstamm.reports_dir), load_outcomes(Path(kundenstamm.reports_dir)),
-                _run_started_at(context),
+                _run_started_at(context), _thresholds(kundenstamm),
             )
             context.log.error(f"golden table failed blocking expectations; report: {report}")
     return result
@@ -89,7 +94,7 @@ def golden_expectations(context: dg.AssetCheckExecutionContext, kundenstamm: Kun
 def quality_report(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     reports_dir = Path(kundenstamm.reports_dir)
     with kundenstamm.warehouse() as con:
-        path = write_report(con, reports_dir, load_outcomes(reports_dir), _run_started_at(context))
+        path = write_report(con, reports_dir, load_outcomes(reports_dir), _run_started_at(context), _thresholds(kundenstamm))
     return dg.MaterializeResult(
         metadata={"report": dg.MetadataValue.path(str(Path(path).resolve())),
                   "report_url": dg.MetadataValue.url(Path(path).resolve().as_uri())}

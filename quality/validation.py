@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from quality.expectations import Check, golden_checks, staged_checks
+from quality.offline_docs import make_offline
 from quality.privacy import privacy_findings
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0, "include_unexpected_rows": False}
@@ -90,6 +91,8 @@ def _run_suite(gx_root: Path, suite_name: str, frames: dict[str, tuple[pd.DataFr
                 results.append(ExpectationResult(config.type, config.kwargs.get("column"), bool(result.success),
                                                  check.blocking, f"{check.why}: {detail}", frame_name))
     docs = next(iter(context.get_docs_sites_urls()), {}).get("site_url")
+    if docs:
+        make_offline(Path(docs.removeprefix("file://")).parent)
     return ValidationOutcome(suite_name, all(r.success for r in results), results,
                              docs.removeprefix("file://") if docs else None, datetime.now().isoformat(timespec="seconds"))
 

@@ -3,6 +3,7 @@ and the analysts' report opened in a real headless browser."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import datetime
@@ -106,6 +107,13 @@ def test_the_report_renders_in_a_headless_browser_with_the_counts(con, tmp_path)
     assert "Kundenstamm data-quality report" in dom
     assert f"{persons:,}" in dom and f"{shop_rows:,}" in dom
     assert dom.count("<svg") >= 2 and "great-expectations Data Docs" in dom
+    # The Data Docs pages it links need nothing from the internet.
+    pages = re.findall(r'href="([^"]*validations[^"]*\.html)"', dom)
+    assert len(pages) == 4  # staged shop; golden customers, coverage and privacy
+    for page in pages:
+        text = (report.parent / page).read_text(encoding="utf-8")
+        assert "https://" not in re.sub(r"<a [^>]*>", "", text.split("<body", 1)[0])
+        assert "kundenstamm_offline.css" in text
     screenshot = tmp_path / "report.png"
     subprocess.run([CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", f"--screenshot={screenshot}",
                     "--window-size=1280,2000", report.as_uri()], capture_output=True, timeout=120)
