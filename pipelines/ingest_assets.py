@@ -41,7 +41,7 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
     def raw(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
         settings = kundenstamm.settings()
         metadata: dict[str, dg.MetadataValue] = {}
-        with timed(metadata), kundenstamm.warehouse() as con:
+        with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
             report = ingest_source(con, folder, settings.landing_dir)
         for file in report.files:
             if file.status == "rejected":
