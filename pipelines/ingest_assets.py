@@ -6,6 +6,7 @@ import dagster as dg
 from pipelines.metadata import report_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources.ingest import SOURCE_NAMES, ingest_source
+from warehouse.ledger_snapshot import write_ledger_snapshot
 
 INGEST_GROUP = "ingest"
 WAREHOUSE_POOL = "warehouse"
@@ -43,6 +44,8 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
         metadata: dict[str, dg.MetadataValue] = {}
         with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
             report = ingest_source(con, folder, settings.landing_dir)
+            # What the sensor compares the landing folder with (it cannot open the warehouse).
+            write_ledger_snapshot(con, settings.warehouse_path)
         for file in report.files:
             if file.status == "rejected":
                 context.log.warning(f"{folder}: file {file.file_name} rejected: {file.reason}")

@@ -26,7 +26,7 @@ from pipelines.definitions import build_definitions
 from pipelines.resources import KundenstammSettings
 from tests.conftest import PROJECT_ROOT
 
-PERSONS = 700
+PERSONS = 400
 KUNDENSTAMM = str(Path(sys.executable).parent / "kundenstamm")
 # A normal run of these exports takes well under a minute on the CI machine.
 NORMAL_RUN_SECONDS = 120
