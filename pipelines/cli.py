@@ -71,18 +71,17 @@ def run_pipeline(settings: Settings) -> bool:
     """
     from dagster._core.utils import make_new_run_id
 
-    from pipelines.crash_recovery import hold_run_lock, liveness_tags, release_run_lock, wait_until_no_other_run
+    from pipelines.crash_recovery import claim_start, liveness_tags, release_run_lock
     from pipelines.definitions import build_definitions
     from pipelines.resources import KundenstammSettings
     from warehouse.publish import remove_abandoned_versions
 
     instance = open_instance()
     run_id = make_new_run_id()
-    # Held from before the run record exists until after its end is recorded.
-    hold_run_lock(instance, run_id)
+    # The run's lock is held from before its record exists until after its end is recorded.
+    for recovered in claim_start(instance, run_id, say=lambda text: print(text, flush=True)):
+        print(recovered.describe(), flush=True)
     try:
-        for recovered in wait_until_no_other_run(instance, run_id, say=lambda text: print(text, flush=True)):
-            print(recovered.describe(), flush=True)
         for path in remove_abandoned_versions(settings.published_path):
             print(f"removed half-written publish file of a dead run: {path}", flush=True)
         resource = KundenstammSettings.from_settings(settings)

@@ -10,7 +10,7 @@ The kernel releases that lock the moment the process dies, however it dies, so "
 the lock?" is an exact liveness test with no timeout to guess and no pid that could be
 reused. The run's tags record pid, host and process start time for the operator.
 
-Before a run (the CLI before it starts one, a daemon-launched run when its resources are set
+Before a run (the CLI before it starts one, waiting while another is alive, a daemon-launched run when its resources are set
 up, the `dead_run_recovery` sensor every 30 s for the daemon's queue) every run that is not
 finished is judged; a dead one is marked failed with the reason and its slots are freed.
 """
@@ -241,44 +241,61 @@ def _remove_stale_lock_files(instance: dg.DagsterInstance) -> None:
             os.close(fd)
 
 
-def live_runs(instance: dg.DagsterInstance, own_run_id: str | None = None) -> list[dg.DagsterRun]:
-    """Unfinished runs of other processes that are provably alive (they hold their lock)."""
-    alive = []
-    for record in instance.get_run_records(RunsFilter(statuses=_UNFINISHED)):
-        run = record.dagster_run
-        if run.run_id == own_run_id or run.run_id in _held_locks:
+def _live_lock_holders(instance: dg.DagsterInstance, own_run_id: str) -> list[tuple[str, str]]:
+    """(run id, who) of every other run whose lock is held: its process is alive.
+
+    Read from the lock files, not the run records: a run started by the CLI holds its lock
+    from before its record exists, so a run about to start is seen too.
+    """
+    directory = lock_dir(instance)
+    holders = []
+    for path in sorted(directory.glob("*.lock")) if directory.is_dir() else []:
+        run_id = path.stem
+        if run_id == own_run_id or run_id in _held_locks:
             continue
-        path = _lock_path(instance, run.run_id)
         fd = _try_lock(path)
         if fd is not None:
             os.close(fd)
             continue
-        if path.exists():
-            alive.append(run)
-    return alive
+        if not path.exists():
+            continue
+        try:
+            owner = json.loads(path.read_text() or "{}")
+        except (OSError, ValueError):
+            owner = {}
+        run = instance.get_run_by_id(run_id)
+        who = f"pid {owner.get(TAG_PID)} on {owner.get(TAG_HOST)}" if owner.get(TAG_PID) else "another process"
+        holders.append((run_id, f"{run.job_name if run else 'starting'}, {who}"))
+    return holders
 
 
-def wait_until_no_other_run(instance: dg.DagsterInstance, own_run_id: str, say: Callable[[str], None]) -> list[RecoveredRun]:
-    """Recover dead runs; while another run is alive, say so and wait for its process to end.
+def claim_start(instance: dg.DagsterInstance, run_id: str, say: Callable[[str], None]) -> list[RecoveredRun]:
+    """Recover dead runs, wait while another run is alive, then take this run's lock.
 
-    The wait is a blocking `flock` on the other run's lock: it returns the moment that
-    process ends (normally or killed), and SIGTERM/Ctrl-C still stop the waiting process.
+    Looking for live runs and taking our own lock happen under one instance-wide lock, so
+    of two runs started at once exactly one goes first and the other waits for it and says
+    so. The wait is a blocking `flock` on the other run's lock: it returns the moment that
+    process ends (normally or killed), and SIGTERM or Ctrl-C still stop the waiting process.
     """
     recovered = []
+    start_lock = lock_dir(instance).parent / "start.lock"
+    start_lock.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        recovered.extend(recover_dead_runs(instance))
-        others = live_runs(instance, own_run_id)
-        if not others:
-            return recovered
-        run = others[0]
-        say(f"warehouse busy: run {run.run_id} ({run.job_name}, {_describe_owner(run)}) is still running; "
-            "waiting for it to finish")
+        with open(start_lock, "w") as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            recovered.extend(recover_dead_runs(instance))
+            others = _live_lock_holders(instance, run_id)
+            if not others:
+                hold_run_lock(instance, run_id)
+                return recovered
+        other_id, who = others[0]
+        say(f"warehouse busy: run {other_id} ({who}) is still running; waiting for it to finish")
         try:
-            fd = os.open(_lock_path(instance, run.run_id), os.O_RDWR)
+            fd = os.open(lock_dir(instance) / f"{other_id}.lock", os.O_RDWR)
         except FileNotFoundError:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
         finally:
             os.close(fd)
-        say(f"run {run.run_id} has ended; going on")
+        say(f"run {other_id} has ended; going on")
