@@ -83,7 +83,8 @@ def _environment(paths: dict[str, Path]) -> dict[str, str]:
 
 def _prepare(tmp_path: Path, exports: Path) -> tuple[dict[str, Path], dg.DagsterInstance]:
     paths = _paths(tmp_path)
-    shutil.copytree(exports, paths["landing"])
+    if exports.exists():
+        shutil.copytree(exports, paths["landing"])
     paths["home"].mkdir()
     shutil.copyfile(PROJECT_ROOT / "dagster.yaml", paths["home"] / "dagster.yaml")
     return paths, dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(paths["home"])))
@@ -184,3 +185,50 @@ def test_a_run_killed_while_publishing_leaves_no_half_written_file_behind(tmp_pa
     assert "removed half-written publish file" in output
     assert _no_publish_leftovers(paths) == []
     assert _contents(paths) == clean_run
+
+
+_WAITING_RUN = """
+import sys, time
+from pathlib import Path
+import dagster as dg
+from pipelines.resources import KundenstammSettings
+
+@dg.op(pool="warehouse")
+def hold_the_warehouse(kundenstamm: KundenstammSettings):
+    Path(sys.argv[1]).write_text("in the step")
+    time.sleep(600)
+
+job = dg.GraphDefinition(name="waiting", node_defs=[hold_the_warehouse]).to_job(
+    resource_defs={"kundenstamm": KundenstammSettings()})
+job.execute_in_process(instance=dg.DagsterInstance.get())
+"""
+
+
+def test_the_daemon_side_sensor_leaves_a_live_run_alone_and_recovers_it_once_killed(tmp_path):
+    """A run not started by our CLI (as the daemon launches one) proves it is alive through
+    the resource's setup; the `dead_run_recovery` sensor judges it by that alone."""
+    from pipelines.automation import dead_run_recovery
+
+    paths, instance = _prepare(tmp_path, tmp_path / "no-exports")
+    marker = tmp_path / "marker"
+    process = subprocess.Popen([sys.executable, "-c", _WAITING_RUN, str(marker)], cwd=PROJECT_ROOT,
+                               env=_environment(paths), stdout=(tmp_path / "run.log").open("w"), stderr=subprocess.STDOUT)
+    try:
+        _wait_for(marker.exists, process, "the step started", timeout=90)
+        run = _the_run(instance)
+        assert _claimed_by(instance, run.run_id) == 1
+
+        def tick() -> str:
+            return dead_run_recovery(dg.build_sensor_context(instance=instance)).skip_message
+
+        assert tick() == "no dead runs"
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert f"recovered dead run {run.run_id}" in tick()
+    assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert _claimed_by(instance, run.run_id) == 0
+    assert tick() == "no dead runs"
