@@ -72,3 +72,38 @@ def test_two_first_runs_at_once_on_an_empty_dagster_home_both_succeed_one_after_
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         # Every sample file loaded once, by the first run; the second found nothing new.
         assert con.execute("SELECT count(*), count(DISTINCT file_hash) FROM ingest_files").fetchone() == (5, 5)
+
+
+_HOLD = """
+import sys, time, duckdb
+con = duckdb.connect(sys.argv[1])
+print("holding", flush=True)
+time.sleep(float(sys.argv[2]))
+con.close()
+"""
+
+
+def test_a_step_that_finds_the_warehouse_held_by_another_process_waits_and_says_so(tmp_path):
+    from pipelines.ingest_assets import LANDING_FOLDERS, raw_asset_key
+
+    shutil.copytree(SAMPLES_DIR, tmp_path / "landing")
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    # Someone else (an analyst's read-write session, a script) holds the file for a few seconds.
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(warehouse), "4"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        resource = KundenstammSettings(landing_dir=str(tmp_path / "landing"), warehouse_path=str(warehouse),
+                                       published_path=str(tmp_path / "golden.duckdb"), reports_dir=str(tmp_path / "r"))
+        instance = dg.DagsterInstance.ephemeral()
+        result = build_definitions(resource).resolve_job_def("kundenstamm").execute_in_process(
+            instance=instance, asset_selection=[raw_asset_key(f) for f in LANDING_FOLDERS])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.success
+    messages = [e.user_message for e in instance.all_logs(result.run_id)]
+    busy = [m for m in messages if "is busy" in m]
+    assert busy and f"held by PID {holder.pid}" in busy[0] and "waiting" in busy[0]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ingest_files").fetchone()[0] == 5
