@@ -85,14 +85,17 @@ def hold_run_lock(instance: dg.DagsterInstance, run_id: str) -> None:
         return
     path = _lock_path(instance, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    # Locked under a private name, then renamed into place: no other process ever finds the
+    # file unlocked (it would take it for a dead run's and delete it).
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(partial, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        # Nobody else holds a new run's lock; failing here would be a bug, not a wait.
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.ftruncate(fd, 0)
         os.write(fd, json.dumps(liveness_tags()).encode())
+        os.replace(partial, path)
     except BaseException:
         os.close(fd)
+        partial.unlink(missing_ok=True)
         raise
     _held_locks[run_id] = fd
 
@@ -264,6 +267,10 @@ def _live_lock_holders(instance: dg.DagsterInstance, own_run_id: str) -> list[tu
         except (OSError, ValueError):
             owner = {}
         run = instance.get_run_by_id(run_id)
+        if run is not None and run.status in FINISHED_STATUSES:
+            # Ended, its process lingers (a daemon's run worker shutting down, a notebook
+            # that ran it in-process): it holds nothing any more.
+            continue
         who = f"pid {owner.get(TAG_PID)} on {owner.get(TAG_HOST)}" if owner.get(TAG_PID) else "another process"
         holders.append((run_id, f"{run.job_name if run else 'starting'}, {who}"))
     return holders
