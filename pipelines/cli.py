@@ -20,29 +20,79 @@ def ensure_dagster_home() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", config)
+        # Copied whole and renamed into place: a process starting beside us reads all or nothing.
+        partial = home / f".dagster.yaml.{os.getpid()}.tmp"
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", partial)
+        os.replace(partial, config)
     return home
+
+
+def open_instance():
+    """The local Dagster instance, its storage created by one process at a time.
+
+    Dagster's SQLite storages create their tables on first use without a lock of their own:
+    two first runs at once on an empty DAGSTER_HOME crash (`table secondary_indexes already
+    exists`). Under an flock the first process creates them, the second finds them made.
+    """
+    import fcntl
+
+    import dagster as dg
+
+    home = ensure_dagster_home()
+    with open(home / ".kundenstamm-init.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        # Touch every storage so each creates (or migrates to) its schema now, under the lock.
+        instance.get_runs(limit=1)
+        instance.event_log_storage.get_concurrency_keys()
+        instance.all_instigator_state()
+    return instance
 
 
 def landing_is_empty(landing_dir: Path) -> bool:
     return not landing_dir.exists() or not any(p.is_file() for p in landing_dir.rglob("*"))
 
 
-def run_pipeline(settings: Settings) -> bool:
-    """Materialize every asset once, in-process, recorded in the local Dagster instance."""
-    import dagster as dg
+def nothing_to_run_on(settings: Settings) -> str | None:
+    """Why a run would have nothing to work on: no export files and no earlier state."""
+    if landing_is_empty(settings.landing_dir) and not settings.warehouse_path.exists():
+        folders = ", ".join(f"{name}/" for name in ("shop", "newsletter", "hotline", "pos", "erasure"))
+        return (f"nothing to do: the landing folder {settings.landing_dir.resolve()} holds no export files "
+                f"and there is no warehouse yet ({settings.warehouse_path.resolve()}).\n"
+                f"Drop exports into its subfolders ({folders}; formats in docs/source-exports.md), "
+                "or run `kundenstamm demo` to generate demo exports.")
+    return None
 
+
+def run_pipeline(settings: Settings) -> bool:
+    """Materialize every asset once, in-process, recorded in the local Dagster instance.
+
+    Before it starts, runs that died are recovered (marked failed, their pool slots freed,
+    their half-written publish files removed) and a run still alive is waited for.
+    """
+    from dagster._core.utils import make_new_run_id
+
+    from pipelines.crash_recovery import claim_start, liveness_tags, release_run_lock
     from pipelines.definitions import build_definitions
     from pipelines.resources import KundenstammSettings
+    from warehouse.publish import remove_abandoned_versions
 
-    ensure_dagster_home()
-    # Initialise the instance's storage once, alone, before anything could run beside it.
-    instance = dg.DagsterInstance.get()
-    resource = KundenstammSettings.from_settings(settings)
-    job = build_definitions(resource).resolve_job_def("kundenstamm")
-    # Steps, checks and failures on the console; every engine event stays in the instance's log.
-    quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=quiet)
+    instance = open_instance()
+    run_id = make_new_run_id()
+    # The run's lock is held from before its record exists until after its end is recorded.
+    for recovered in claim_start(instance, run_id, say=lambda text: print(text, flush=True)):
+        print(recovered.describe(), flush=True)
+    try:
+        for path in remove_abandoned_versions(settings.published_path):
+            print(f"removed half-written publish file of a dead run: {path}", flush=True)
+        resource = KundenstammSettings.from_settings(settings)
+        job = build_definitions(resource).resolve_job_def("kundenstamm")
+        # Steps, checks and failures on the console; every engine event stays in the instance's log.
+        quiet = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=quiet, run_id=run_id, tags=liveness_tags())
+    finally:
+        release_run_lock(instance, run_id)
     failed_checks = [
         e.asset_check_evaluation_data
         for e in result.all_events
@@ -69,6 +119,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
+    reason = nothing_to_run_on(settings)
+    if reason:
+        print(reason, file=sys.stderr)
+        return 2
     ok = run_pipeline(settings)
     _print_where(settings, ok)
     return 0 if ok else 1

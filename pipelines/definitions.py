@@ -8,7 +8,7 @@
 
 import dagster as dg
 
-from pipelines.automation import kundenstamm_job, landing_sensor, nightly_schedule
+from pipelines.automation import dead_run_recovery, kundenstamm_job, landing_sensor, nightly_schedule
 from pipelines.golden_assets import golden_assets
 from pipelines.ingest_assets import raw_assets
 from pipelines.linkage_assets import linkage_assets
@@ -23,7 +23,7 @@ def build_definitions(kundenstamm: KundenstammSettings | None = None) -> dg.Defi
         assets=[*raw_assets, *linkage_assets, *golden_assets, quality_report],
         asset_checks=quality_checks,
         jobs=[kundenstamm_job],
-        sensors=[landing_sensor],
+        sensors=[landing_sensor, dead_run_recovery],
         schedules=[nightly_schedule],
         resources={"kundenstamm": kundenstamm or KundenstammSettings()},
     )

@@ -40,7 +40,7 @@ def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
 )
 def erasure_applied(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
-    with timed(metadata), kundenstamm.warehouse() as con:
+    with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
         report = apply_erasure_requests(con, _run_started_at(context))
     metadata.update(report_metadata(report))
     return dg.MaterializeResult(metadata=metadata)
@@ -72,7 +72,8 @@ def golden_customers(context: dg.AssetExecutionContext, kundenstamm: Kundenstamm
 def published_golden(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     settings = kundenstamm.settings()
     metadata: dict[str, dg.MetadataValue] = {}
-    with timed(metadata), kundenstamm.warehouse() as con:
+    # Publishing writes a new file, not the warehouse; its safety is the atomic rename.
+    with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
         report = publish(con, settings.published_path, _run_started_at(context))
     metadata.update(report_metadata(report))
     metadata["path"] = dg.MetadataValue.path(str(settings.published_path.resolve()))

@@ -7,6 +7,7 @@ from pipelines.metadata import report_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources import ingest
 from sources.snapshots import held_back
+from warehouse.ledger_snapshot import write_ledger_snapshot
 
 INGEST_GROUP = "ingest"
 WAREHOUSE_POOL = "warehouse"
@@ -72,8 +73,10 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
         settings = kundenstamm.settings()
         metadata: dict[str, dg.MetadataValue] = {}
         checks = []
-        with timed(metadata), kundenstamm.warehouse() as con:
+        with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
             report = ingest.ingest_source(con, folder, settings.landing_dir, settings.ingest_limits())
+            # What the sensor compares the landing folder with (it cannot open the warehouse).
+            write_ledger_snapshot(con, settings.warehouse_path)
             if snapshot:
                 checks.append(_snapshot_check(con, folder))
         _log_files(context, folder, report)

@@ -34,6 +34,15 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     with timed(metadata), kundenstamm.warehouse() as con:
         rows = build_staged_records(con)
         per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY source").fetchall())
+    if rows == 0:
+        # Linking and publishing nothing would fail deep in SQL, or publish an empty table.
+        landing = kundenstamm.settings().landing_dir.resolve()
+        raise dg.Failure(
+            description=f"no customer records to work on: the landing folder {landing} holds no export "
+            "files that loaded (see raw_* and `rejects`); drop exports into its shop/, newsletter/, hotline/ "
+            "and pos/ folders (formats: docs/source-exports.md). The published table, if any, stays as it is.",
+            allow_retries=False,
+        )
     metadata["row_count"] = dg.MetadataValue.int(rows)
     metadata.update({f"rows.{k}": dg.MetadataValue.int(v) for k, v in sorted(per_source.items())})
     return dg.MaterializeResult(metadata=metadata)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
@@ -9,11 +11,17 @@ from typing import Iterator
 
 import dagster as dg
 import duckdb
-from dagster_duckdb import DuckDBResource
 
+from pipelines.crash_recovery import hold_run_lock, holds_run_lock, liveness_tags, recover_dead_runs
+from warehouse.connection import open_warehouse
+from warehouse.publish import remove_abandoned_versions
 from warehouse.settings import Settings
 
 _DEFAULTS = Settings.from_env()
+
+# DuckDB's message when another process holds the file read-write; it names that process.
+_LOCKED = re.compile(r"Could not set lock on file|Conflicting lock is held", re.IGNORECASE)
+_HOLDER = re.compile(r"\(PID (\d+)\)")
 
 
 class KundenstammSettings(dg.ConfigurableResource):
@@ -40,20 +48,65 @@ class KundenstammSettings(dg.ConfigurableResource):
     def settings(self) -> Settings:
         return Settings.from_env(environ={}, **{f.name: getattr(self, f.name) for f in fields(Settings)})
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """At the start of a run launched by the daemon (or any run not started by our CLI):
+        prove this run alive for its whole process, and clear up after runs that died."""
+        instance, run_id = context.instance, (context.run.run_id if context.run else None)
+        if instance is None or run_id is None or instance.is_ephemeral or holds_run_lock(run_id):
+            # No shared instance, or the CLI already did all this before starting the run.
+            return
+        # Held until this process exits: released earlier, a later run could see this run
+        # still STARTED with a free lock in the moment before its end is recorded.
+        hold_run_lock(instance, run_id)
+        instance.add_run_tags(run_id, liveness_tags())
+        for recovered in recover_dead_runs(instance):
+            context.log.warning(recovered.describe())
+        for path in remove_abandoned_versions(Path(self.published_path)):
+            context.log.warning(f"removed half-written publish file of a dead run: {path}")
+
     @contextmanager
-    def warehouse(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def warehouse(self, one_transaction: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """The warehouse file, opened read-write for one step and closed after it.
 
         Steps hold it only while they work, so the `warehouse` pool (dagster.yaml) is what
-        keeps two runs from writing it at once; dagster-duckdb's connection backs off and
-        retries while someone else still holds the file lock.
+        keeps two runs from writing it at once. Someone else holding the file (an analyst's
+        read-write session, a script) makes the step wait and say so, not fail.
+
+        With `one_transaction` (the default) the step's writes are one transaction: a step
+        killed halfway leaves the warehouse as the previous step left it. Steps that commit
+        in smaller units themselves (ingest: one file at a time; erasure) pass False.
         """
-        Path(self.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
-        resource = DuckDBResource(database=self.warehouse_path, connection_config={"memory_limit": self.memory_limit})
-        with resource.get_connection() as con:
-            con.execute("SET enable_progress_bar = false")
+        con = _open_waiting(Path(self.warehouse_path), self.memory_limit)
+        try:
+            if one_transaction:
+                con.execute("BEGIN TRANSACTION")
             try:
                 yield con
-            finally:
-                # dagster-duckdb closes only on success; a failed step must release the lock too.
-                con.close()
+            except BaseException:
+                if one_transaction:
+                    con.execute("ROLLBACK")
+                raise
+            if one_transaction:
+                con.execute("COMMIT")
+        finally:
+            # Also on failure: a failed step must release the file lock.
+            con.close()
+
+
+def _open_waiting(path: Path, memory_limit: str, poll_seconds: float = 2.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; while another process holds it, log once who, and keep trying."""
+    said = False
+    while True:
+        try:
+            return open_warehouse(path, memory_limit=memory_limit)
+        except duckdb.IOException as error:
+            if not _LOCKED.search(str(error)):
+                raise
+            if not said:
+                holder = _HOLDER.search(str(error))
+                dg.get_dagster_logger().warning(
+                    f"warehouse {path} is busy (held by {'PID ' + holder.group(1) if holder else 'another process'}); "
+                    "waiting for it to be free")
+                said = True
+            # DuckDB offers no wait on its lock; a short poll costs nothing against a step's runtime.
+            time.sleep(poll_seconds)

@@ -1,15 +1,14 @@
-"""Shared fixtures: where the hand-written sample exports live."""
+"""Shared fixtures: where the hand-written sample exports live (inside the repository)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-# CI clones the project with the shared folder beside it.
-SAMPLES_DIR = Path(os.environ.get("KUNDENSTAMM_SAMPLES", PROJECT_ROOT.parent / "shared" / "samples"))
+# Small hand-made exports in the formats of docs/source-exports.md, one landing folder.
+SAMPLES_DIR = PROJECT_ROOT / "tests" / "fixtures" / "landing"
 
 
 @pytest.fixture(autouse=True)
@@ -19,5 +18,4 @@ def _quiet_great_expectations(monkeypatch):
 
 @pytest.fixture
 def samples_dir() -> Path:
-    assert SAMPLES_DIR.is_dir(), f"sample exports not found at {SAMPLES_DIR} (set KUNDENSTAMM_SAMPLES)"
     return SAMPLES_DIR

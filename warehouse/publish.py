@@ -3,11 +3,16 @@
 DuckDB locks a file for its writer, so the pipeline never writes the published file in
 place: it writes a new file beside it and `os.replace`s it over the old one. A reader that
 has the old file open keeps reading the old version; the next reader opens the new one.
+
+The new version is written as `.golden.duckdb.publishing-<pid>-<uuid>.tmp`: a process killed
+while publishing leaves it (and its `.wal`) behind, and the writer's pid in the name lets a
+later run remove exactly those of dead writers and nothing else.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,7 +44,7 @@ class PublishReport:
 def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: datetime) -> PublishReport:
     published_path = Path(published_path).resolve()
     published_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = published_path.with_name(f".{published_path.name}.{uuid.uuid4().hex}.tmp")
+    temporary = published_path.with_name(f".{published_path.name}.publishing-{os.getpid()}-{uuid.uuid4().hex}.tmp")
     alias = "next_version"
     attached = False
     try:
@@ -72,3 +77,33 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
                 leftover.unlink()
         raise
     return PublishReport(str(published_path), counts[0], counts[1], published_path.stat().st_size)
+
+
+def _writer_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned_versions(published_path: Path) -> list[Path]:
+    """Delete half-written versions (and their WAL) whose writing process is gone.
+
+    Only names `publish` makes are touched, and only of dead writers: a version another
+    process is writing right now stays. (A pid reused by an unrelated process keeps its
+    file until a later run; in doubt, keep.)
+    """
+    published_path = Path(published_path).resolve()
+    pattern = re.compile(rf"^\.{re.escape(published_path.name)}\.publishing-(\d+)-[0-9a-f]{{32}}\.tmp(\.wal)?$")
+    removed = []
+    if not published_path.parent.is_dir():
+        return removed
+    for path in sorted(published_path.parent.iterdir()):
+        match = pattern.match(path.name)
+        if match and not _writer_is_alive(int(match.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
