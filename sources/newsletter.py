@@ -31,7 +31,9 @@ WITH newest AS (
            CAST(try_cast(opt_out_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS opt_out
     FROM raw_newsletter
     WHERE _file_date IS NOT DISTINCT FROM (SELECT file_date FROM newest)
-    QUALIFY row_number() OVER (PARTITION BY trim(subscriber_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
+    -- Two snapshots of one date: the later name wins whatever order they were read in.
+    QUALIFY row_number() OVER (PARTITION BY trim(subscriber_id)
+                               ORDER BY _file_name DESC, _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT
     'newsletter' AS source,

@@ -48,7 +48,9 @@ WITH newest AS (
 ), rows AS (
     SELECT * FROM raw_shop
     WHERE _file_date IS NOT DISTINCT FROM (SELECT file_date FROM newest)
-    QUALIFY row_number() OVER (PARTITION BY trim(customer_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
+    -- Two snapshots of one date: the later name wins whatever order they were read in.
+    QUALIFY row_number() OVER (PARTITION BY trim(customer_id)
+                               ORDER BY _file_name DESC, _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT
     'shop' AS source,
