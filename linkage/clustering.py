@@ -1,9 +1,21 @@
 """Persons from linked pairs: connected components in SQL, then a constrained split of
-the few components that a chain of links joined against contrary evidence."""
+the few components that a chain of links joined against contrary evidence.
+
+Links are sticky: `linked_pairs` remembers the links inside the persons of the last run,
+and such a pair links again while its probability stays above a lower bar (the threshold
+less `keep_link_margin_bits` of match weight) and nothing says the two are different (a
+veto, an analyst's `different`). The model is re-estimated on every run and moves a
+little with the data; without this, a pair scored just above the threshold yesterday and
+just below today would split a person whose records did not change. Keeping only the
+previous run's links that ended inside a person makes a rerun on the same data a fixed
+point: the links it drops are exactly those the clustering had rejected anyway.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import math
 
 import duckdb
 import pandas as pd
@@ -42,7 +54,8 @@ def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
         FROM raw_reviews
         QUALIFY row_number() OVER (
             PARTITION BY least(trim(key_l), trim(key_r)), greatest(trim(key_l), trim(key_r))
-            ORDER BY try_cast(decided_at AS TIMESTAMPTZ) DESC NULLS LAST, _loaded_at DESC, _record_number DESC) = 1
+            ORDER BY try_cast(decided_at AS TIMESTAMPTZ) DESC NULLS LAST, _file_date DESC NULLS LAST, _file_name DESC,
+                     _loaded_at DESC, _record_number DESC) = 1
         """
     )
     return con.execute("SELECT count(*) FROM review_decisions").fetchall()[0][0]
@@ -106,17 +119,44 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
     return {x: min(members[find(x)]) for x in list(parent)}
 
 
+LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
+
+
+def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_SETTINGS) -> float:
+    """The probability an earlier link must keep to stay: the threshold's weight less the margin."""
+    threshold = min(max(threshold, 1e-12), 1 - 1e-12)
+    weight = math.log2(threshold / (1 - threshold)) - settings.keep_link_margin_bits
+    return 1 / (1 + 2 ** -weight)
+
+
 def build_clusters(
-    con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS
+    con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS,
+    remember_links: bool = False,
 ) -> ClusterReport:
-    """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record."""
+    """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record.
+
+    Earlier links in `linked_pairs` are honoured when the table exists; `remember_links`
+    replaces it with this clustering's links (the pipeline's run does, a one-off linkage or
+    a look-ahead such as erasure's does not)."""
     decisions = build_review_decisions(con)
+    con.execute(LINKED_PAIRS_DDL)
+    keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
+    # Earlier links still scored high enough to keep (below the threshold: above it they link anyway).
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _kept_links AS
+        SELECT s.key_l, s.key_r FROM scored_pairs s JOIN linked_pairs p USING (key_l, key_r)
+        WHERE s.match_probability >= {keep!r} AND s.match_probability < {threshold}
+        """
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability FROM scored_pairs s
-        WHERE match_probability >= {threshold} AND NOT ({veto})
+        WHERE (match_probability >= {threshold}
+               OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
+          AND NOT ({veto})
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
@@ -125,11 +165,14 @@ def build_clusters(
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
     _connected_components(con, settings.table)
+    # A kept link is no contradiction: the evidence is the one it was linked on before.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
-        SELECT key_l, key_r FROM scored_pairs
-        WHERE (match_probability < {threshold} AND ({contradiction})) OR ({veto})
+        SELECT key_l, key_r FROM scored_pairs s
+        WHERE (match_probability < {threshold} AND ({contradiction})
+               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
+           OR ({veto})
         UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
         """
     )
@@ -171,6 +214,16 @@ def build_clusters(
         FROM _labels l LEFT JOIN best b USING (record_key)
         """
     )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot")
+    if remember_links:
+        # The links inside the persons just built; those the split rejected are forgotten.
+        con.execute(
+            """
+            CREATE OR REPLACE TABLE linked_pairs AS
+            SELECT DISTINCT e.key_l, e.key_r FROM _edges e
+            JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
+            WHERE x.cluster_key = y.cluster_key
+            """
+        )
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links")
     records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)

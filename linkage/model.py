@@ -195,8 +195,15 @@ def build_term_frequencies(con: duckdb.DuckDBPyConnection, settings: LinkageSett
 
 
 def _repeatable(value: float) -> float:
-    # Six significant digits: a parallel sum differs in its last bits from run to run.
+    # Six significant digits, as the parameters are shown and stored.
     return float(f"{value:.6g}")
+
+
+def _exact_sum_sql(expression: str) -> str:
+    """A sum that is the same in every run: DuckDB adds doubles in whatever order its
+    threads finish, so their last bits differ from run to run (and a value near a rounding
+    boundary then rounds the other way); decimals are added as integers, exactly."""
+    return f"sum(({expression})::DECIMAL(38, 18))::DOUBLE"
 
 
 def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs: float, max_iterations: int = 100) -> float:
@@ -212,7 +219,7 @@ def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs:
     for _ in range(max_iterations):
         logit = math.log2(share / (1 - share))
         expected = con.execute(
-            f"SELECT coalesce(sum(1 / (1 + pow(2, -(evidence + {logit!r})))), 0) FROM _evidence"
+            f"SELECT coalesce({_exact_sum_sql(f'1 / (1 + pow(2, -(evidence + {logit!r})))')}, 0) FROM _evidence"
         ).fetchall()[0][0]
         updated = _repeatable(min(max(expected / all_pairs, 1e-15), 0.5))
         if abs(math.log(updated / share)) < 1e-4:
@@ -264,7 +271,7 @@ def refine_by_full_evidence(
         sets = ", ".join(f"({gamma_column(c)})" for c in settings.comparisons)
         picks = ", ".join(gamma_column(c) for c in settings.comparisons)
         rows = con.execute(
-            f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, sum(post) AS matched
+            f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, {_exact_sum_sql('post')} AS matched
                 FROM (SELECT *, {posterior} AS post FROM _tf_vectors)
                 GROUP BY GROUPING SETS ({sets}, ())"""
         ).df()

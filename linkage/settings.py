@@ -96,6 +96,10 @@ class LinkageSettings:
     # (comparison, level label) that no amount of other agreement outweighs: two known,
     # different birth dates are two people (father and son with the same name and address).
     vetoes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # Hysteresis: a pair the previous run linked stays linked while its match weight is at
+    # most this many bits (log2 odds) below the threshold's, so a re-estimated model does
+    # not undo yesterday's links of unchanged records (clustering.py, `linked_pairs`).
+    keep_link_margin_bits: float = 2.0
 
     def comparison(self, name: str) -> Comparison:
         return next(c for c in self.comparisons if c.name == name)

@@ -1,7 +1,7 @@
 """The map of Kundenstamm: every asset, check, sensor and schedule Dagster loads.
 
-    landing/<source>/*  ->  raw_<source>  ->  staged_records  ->  linkage_features
-      ->  candidate_pairs  ->  scored_pairs  ->  clusters  ->  erasure_applied
+    landing/<source>/*  ->  raw_<source>  ->  erasure_applied  ->  staged_records  ->  linkage_features
+      ->  candidate_pairs  ->  scored_pairs  ->  clusters
       ->  golden_customers  -[golden_expectations blocks]->  published_golden  ->  quality_report
 """
 

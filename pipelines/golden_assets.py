@@ -1,11 +1,12 @@
-"""From persons to the published golden table: erasure, survivorship, atomic publish."""
+"""Erasure (before linkage), and from persons to the published golden table:
+survivorship, atomic publish."""
 
 
 from datetime import datetime, timezone
 
 import dagster as dg
 
-from pipelines.ingest_assets import TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
+from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
 from pipelines.linkage_assets import clusters
 from pipelines.metadata import report_metadata, timed
 from pipelines.resources import KundenstammSettings
@@ -32,7 +33,9 @@ def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
 
 
 @dg.asset(
-    deps=[clusters, raw_asset_key("erasure")],
+    # After every delivery of the run is loaded, before staging (staged_records depends on
+    # it), so the run links the records that remain, as every later run will.
+    deps=[raw_asset_key(folder) for folder in LANDING_FOLDERS],
     description="Erasure requests applied: the named persons removed from every warehouse "
     "table, only a one-way hash of their identifiers kept to keep them out.",
     kinds={"duckdb"},
@@ -41,13 +44,13 @@ def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
 def erasure_applied(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
-        report = apply_erasure_requests(con, _run_started_at(context))
+        report = apply_erasure_requests(con, _run_started_at(context), kundenstamm.match_threshold)
     metadata.update(report_metadata(report))
     return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(
-    deps=[erasure_applied],
+    deps=[clusters],
     description="One golden row per person: survivorship per column, consent, stable ids, "
     "change feed and review queue (not yet published).",
     kinds={"duckdb"},

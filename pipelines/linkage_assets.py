@@ -24,7 +24,8 @@ _COMMON = dict(
 
 
 @dg.asset(
-    deps=[raw_asset_key(folder) for folder in LANDING_FOLDERS if folder != "reviews"],
+    # erasure_applied (pipelines/golden_assets.py) by key: erasure comes before linkage.
+    deps=[raw_asset_key(folder) for folder in LANDING_FOLDERS if folder != "reviews"] + [dg.AssetKey("erasure_applied")],
     description="One current row per live source record in one schema for all sources "
     "(snapshot and increment rules applied, erased persons left out).",
     **_COMMON,
@@ -98,7 +99,7 @@ def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        report = build_clusters(con, kundenstamm.match_threshold)
+        report = build_clusters(con, kundenstamm.match_threshold, remember_links=True)
     metadata.update(report_metadata(report))
     metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)

@@ -38,12 +38,13 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
         steps = [
             ("ingest", lambda: {s: ingest_source(con, s, settings.landing_dir, settings.ingest_limits()).summary()
                                 for s in SPECS} | {"landing": record_unknown_files(con, settings.landing_dir).summary()}),
+            # Before linkage, so this run links the same records as every later one.
+            ("erasure", lambda: apply_erasure_requests(con, run_at, settings.match_threshold)),
             ("staging", lambda: build_staged_records(con)),
             ("features", lambda: build_features(con)),
             ("blocking", lambda: build_candidate_pairs(con, GERMAN_SETTINGS)),
             ("scoring", lambda: score_pairs(con, GERMAN_SETTINGS)),
-            ("clustering", lambda: build_clusters(con, settings.match_threshold)),
-            ("erasure", lambda: apply_erasure_requests(con, run_at)),
+            ("clustering", lambda: build_clusters(con, settings.match_threshold, remember_links=True)),
             ("golden", lambda: build_golden(con, settings, run_at)),
         ]
         if publish_result:

@@ -22,7 +22,10 @@ SPEC = SourceSpec(
 STAGED_SQL = r"""
 WITH tickets AS (
     SELECT * FROM raw_hotline
-    QUALIFY row_number() OVER (PARTITION BY trim(ticket_id) ORDER BY _loaded_at, _record_number) = 1
+    -- The first delivery of a ticket, by the files' dates and names, not by when they were
+    -- loaded: files read in another order give the same ticket.
+    QUALIFY row_number() OVER (PARTITION BY trim(ticket_id)
+                               ORDER BY _file_date NULLS LAST, _file_name, _loaded_at, _record_number) = 1
 ), names AS (
     SELECT *,
         nullif(trim(regexp_replace(coalesce(caller_name, ''), '\s+', ' ', 'g')), '') AS name_clean

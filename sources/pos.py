@@ -51,7 +51,7 @@ WITH history AS (
 ), newest AS (
     SELECT * FROM raw_pos
     QUALIFY row_number() OVER (PARTITION BY trim(Kartennummer)
-                               ORDER BY _file_date DESC NULLS LAST, _loaded_at DESC, _record_number DESC) = 1
+                               ORDER BY _file_date DESC NULLS LAST, _file_name DESC, _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT
     'pos' AS source,

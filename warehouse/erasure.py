@@ -5,6 +5,12 @@ is removed from the warehouse (raw rows, staged rows, features, pairs, clusters,
 golden rows, rejected lines that carry their identifiers). What is kept: the request id
 and counts in `erasure_audit`, and sha256 hashes of the person's identifiers in
 `erased_identifiers`, which staging uses to keep later exports from re-creating them.
+
+Erasure runs before linkage: the run's linkage then sees exactly the records every later
+run sees, so the run that erases and the next one publish the same persons and scores
+(erasing after linkage left the model fitted on the erased records for one run). To know
+who "that person now" is, a run with pending requests links the current records once
+before erasing, with the very functions the run uses; runs without requests skip it.
 """
 
 from __future__ import annotations
@@ -15,8 +21,14 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
+from linkage.blocking import build_candidate_pairs
+from linkage.clustering import build_clusters
+from linkage.features import build_features
+from linkage.model import score_pairs
+from linkage.settings import GERMAN_SETTINGS
 from sources.identifiers import e164, normalise_email
 from sources.ingest import SPECS, ensure_tables
+from sources.staging import build_staged_records
 from warehouse.connection import table_exists
 from warehouse.golden_ids import IDS_DDL
 
@@ -29,7 +41,7 @@ CREATE TABLE IF NOT EXISTS erased_identifiers (kind VARCHAR, hash VARCHAR);
 # Where each source keeps its record id in the raw table.
 RAW_ID_COLUMNS = {"shop": "customer_id", "newsletter": "subscriber_id", "hotline": "ticket_id", "pos": "Kartennummer"}
 RECORD_TABLES = ("staged_records", "staged_sensitive", "linkage_features", "clusters", "golden_membership")
-PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions")
+PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs")
 GOLDEN_TABLES = ("golden_customers", "golden_customers_previous", "golden_sources", "golden_provenance")
 
 
@@ -72,6 +84,16 @@ def _pending_requests(con: duckdb.DuckDBPyConnection) -> int:
     return len(requests)
 
 
+def _link_current_records(con: duckdb.DuckDBPyConnection, match_threshold: float) -> None:
+    """`clusters` over the records as delivered now, so a request reaches every record
+    linked to the person, also those that arrived in this run."""
+    build_staged_records(con)
+    build_features(con)
+    build_candidate_pairs(con, GERMAN_SETTINGS)
+    score_pairs(con, GERMAN_SETTINGS)
+    build_clusters(con, match_threshold, GERMAN_SETTINGS)
+
+
 def _mark_records_of_requests(con: duckdb.DuckDBPyConnection) -> None:
     """`_erase_map(request_id, record_key)`: every record now linked to a person a request
     names: the records carrying its identifiers, and all of their clusters."""
@@ -107,8 +129,9 @@ def _delete_records(con: duckdb.DuckDBPyConnection) -> None:
             _run(con, f"DELETE FROM {table} WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
 
 
-def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime) -> ErasureReport:
-    """All pending requests at once, set-based, in one transaction."""
+def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, match_threshold: float) -> ErasureReport:
+    """All pending requests at once, set-based, in one transaction, before the run's
+    staging and linkage (which then leave the erased persons out)."""
     for spec in SPECS.values():
         ensure_tables(con, spec)
     con.execute(AUDIT_DDL)
@@ -116,6 +139,7 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime) -> 
     count = _pending_requests(con)
     if not count:
         return ErasureReport(0, 0, 0)
+    _link_current_records(con, match_threshold)
     _mark_records_of_requests(con)
     _run(con, "CREATE OR REPLACE TEMP TABLE _erase AS SELECT DISTINCT record_key FROM _erase_map")
     _run(con, """

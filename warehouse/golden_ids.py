@@ -3,7 +3,10 @@
 A cluster keeps the id most of its records had; when a cluster holds several old ids the
 oldest survives and the others are retired as `merged`; when an old id's records are
 spread over several clusters, the one holding most of them keeps it and the others get
-new ids (`split`). Ids are random, so they say nothing about the person.
+new ids (`split`). A new id is a hash of the key of the record that founds it, so the
+same folder gives the same ids in every warehouse built from it, and the id says nothing
+readable about the person. Every id that goes away is in `golden_id_history`: `merged`
+(pointing at its survivor), `erased`, or `deleted` (all its records left the sources).
 """
 
 from __future__ import annotations
@@ -21,6 +24,55 @@ CREATE TABLE IF NOT EXISTS golden_id_history (retired_id VARCHAR, golden_id VARC
 CREATE TABLE IF NOT EXISTS customer_changes (run_at TIMESTAMP, golden_id VARCHAR, change_type VARCHAR,
                                              changed_columns VARCHAR, related_golden_id VARCHAR);
 """
+
+
+# The namespace keeps an id from being the plain sha256 of a record key, which is what
+# `erased_identifiers` stores: a published id and an erasure hash never coincide.
+ID_NAMESPACE = "kundenstamm-golden-id"
+MAX_MINT_ATTEMPTS = 100
+
+
+def _mint_new_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """`_minted(cluster_key, golden_id)`: an id for each cluster that keeps none.
+
+    The id is the hash of the cluster's key (its smallest record key, so the same records
+    give the same id in any run and any warehouse). An id is never used twice: when the
+    hash is taken (a retired id founded by the same record, or two hashes alike in their
+    first 64 bits), the cluster tries the next attempt number, the smaller key first.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _minting AS
+        SELECT DISTINCT cluster_key, 0 AS attempt FROM clusters WHERE cluster_key NOT IN (SELECT cluster_key FROM _kept)
+        """
+    )
+    for _ in range(MAX_MINT_ATTEMPTS):
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE _minted AS
+            SELECT cluster_key, attempt,
+                   'G-' || left(sha256('{ID_NAMESPACE}:' || cluster_key || CASE WHEN attempt = 0 THEN '' ELSE ':' || attempt END), 16)
+                       AS golden_id
+            FROM _minting
+            """
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE _taken AS
+            SELECT cluster_key FROM _minted
+            WHERE golden_id IN (SELECT golden_id FROM golden_ids) OR golden_id IN (SELECT golden_id FROM _kept)
+            UNION
+            SELECT cluster_key FROM (
+                SELECT cluster_key, row_number() OVER (PARTITION BY golden_id ORDER BY cluster_key) AS rank FROM _minted
+            ) WHERE rank > 1
+            """
+        )
+        if not con.execute("SELECT count(*) FROM _taken").fetchall()[0][0]:
+            break
+        con.execute("UPDATE _minting SET attempt = attempt + 1 WHERE cluster_key IN (SELECT cluster_key FROM _taken)")
+    else:
+        raise RuntimeError(f"no free golden id after {MAX_MINT_ATTEMPTS} attempts")
+    con.execute("DROP TABLE _minting; DROP TABLE _taken")
 
 
 @dataclass
@@ -62,14 +114,11 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY created_at, golden_id) = 1
         """
     )
-    # Fresh ids are random (uuid4), so they say nothing about the person.
+    _mint_new_ids(con)
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _assigned AS
-        SELECT cluster_key, golden_id FROM _kept
-        UNION ALL
-        SELECT cluster_key, 'G-' || left(replace(gen_random_uuid()::VARCHAR, '-', ''), 16)
-        FROM (SELECT DISTINCT cluster_key FROM clusters WHERE cluster_key NOT IN (SELECT cluster_key FROM _kept))
+        SELECT cluster_key, golden_id FROM _kept UNION ALL SELECT cluster_key, golden_id FROM _minted
         """
     )
     created = con.execute("SELECT (SELECT count(*) FROM _assigned) - (SELECT count(*) FROM _kept)").fetchall()[0][0]
@@ -127,6 +176,8 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         "UPDATE golden_ids SET retired_at = $run_at, retired_reason = 'deleted' WHERE golden_id IN (SELECT golden_id FROM _vanished)",
         {"run_at": run_at},
     )
+    # The published history says where every id went: a deleted one went nowhere.
+    con.execute("INSERT INTO golden_id_history SELECT golden_id, NULL, $run_at, 'deleted' FROM _vanished", {"run_at": run_at})
     con.execute(
         "INSERT INTO customer_changes SELECT $run_at, golden_id, 'deleted', NULL, NULL FROM _vanished",
         {"run_at": run_at},
@@ -138,5 +189,5 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     con.execute("INSERT INTO golden_membership SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
     clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
     con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
-                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished")
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted")
     return IdReport(clusters, kept, created, merged, split, vanished)
