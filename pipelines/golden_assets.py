@@ -5,10 +5,11 @@ survivorship, atomic publish."""
 from datetime import datetime, timezone
 
 import dagster as dg
+import duckdb
 
 from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
 from pipelines.linkage_assets import clusters
-from pipelines.metadata import report_metadata, timed
+from pipelines.metadata import report_metadata, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from warehouse.erasure import apply_erasure_requests
 from warehouse.golden import build_golden
@@ -60,6 +61,7 @@ def golden_customers(context: dg.AssetExecutionContext, kundenstamm: Kundenstamm
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         report = build_golden(con, kundenstamm.settings(), _run_started_at(context))
+        metadata.update(table_metadata(con, "golden_customers"))
     metadata.update(report_metadata(report))
     metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)
@@ -78,6 +80,8 @@ def published_golden(context: dg.AssetExecutionContext, kundenstamm: Kundenstamm
     # Publishing writes a new file, not the warehouse; its safety is the atomic rename.
     with timed(metadata), kundenstamm.warehouse(one_transaction=False) as con:
         report = publish(con, settings.published_path, _run_started_at(context))
+    with duckdb.connect(str(settings.published_path), read_only=True) as published:
+        metadata.update(table_metadata(published, "customers"))
     metadata.update(report_metadata(report))
     metadata["path"] = dg.MetadataValue.path(str(settings.published_path.resolve()))
     return dg.MaterializeResult(metadata=metadata)

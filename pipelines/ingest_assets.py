@@ -3,7 +3,7 @@
 
 import dagster as dg
 
-from pipelines.metadata import report_metadata, timed
+from pipelines.metadata import counts_table, report_metadata, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources import ingest
 from sources.snapshots import held_back
@@ -46,6 +46,14 @@ def _snapshot_check(con, folder: str) -> dg.AssetCheckResult:
     )
 
 
+def _rejects_by_reason(con, file_hashes: list[str]) -> dg.MetadataValue:
+    """This run's rejected rows per reason (without the values a reason quotes)."""
+    rows = con.execute(
+        "SELECT split_part(reason, ': ', 1), count(*) FROM rejects WHERE list_contains(?, file_hash) "
+        "GROUP BY 1 ORDER BY 2 DESC, 1", [file_hashes]).fetchall() if file_hashes else []
+    return counts_table(dict(rows), "reason", "rows")
+
+
 def _log_files(context: dg.AssetExecutionContext, folder: str, report: ingest.IngestReport) -> None:
     for file in report.files:
         if file.status in ("rejected", "held", "ignored"):
@@ -79,6 +87,8 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
             write_ledger_snapshot(con, settings.warehouse_path)
             if snapshot:
                 checks.append(_snapshot_check(con, folder))
+            metadata.update(table_metadata(con, f"raw_{folder}"))
+            metadata["rejects_by_reason"] = _rejects_by_reason(con, [f.file_hash for f in report.files])
         _log_files(context, folder, report)
         metadata.update(report_metadata(report.summary()))
         metadata["files"] = dg.MetadataValue.md(

@@ -9,7 +9,7 @@ from linkage.features import build_features
 from linkage.model import score_pairs
 from linkage.settings import GERMAN_SETTINGS
 from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
-from pipelines.metadata import report_metadata, timed
+from pipelines.metadata import counts_table, report_metadata, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources.staging import build_staged_records
 
@@ -34,7 +34,8 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         rows = build_staged_records(con)
-        per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY source").fetchall())
+        per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY source ORDER BY 1").fetchall())
+        metadata.update(table_metadata(con, "staged_records"))
     if rows == 0:
         # Linking and publishing nothing would fail deep in SQL, or publish an empty table.
         landing = kundenstamm.settings().landing_dir.resolve()
@@ -44,8 +45,7 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
             "and pos/ folders (formats: docs/source-exports.md). The published table, if any, stays as it is.",
             allow_retries=False,
         )
-    metadata["row_count"] = dg.MetadataValue.int(rows)
-    metadata.update({f"rows.{k}": dg.MetadataValue.int(v) for k, v in sorted(per_source.items())})
+    metadata["records_per_source"] = counts_table(per_source, "source", "records")
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -58,7 +58,8 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 def linkage_features(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        metadata["row_count"] = dg.MetadataValue.int(build_features(con))
+        build_features(con)
+        metadata.update(table_metadata(con, "linkage_features"))
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -71,9 +72,10 @@ def candidate_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         per_rule = build_candidate_pairs(con, GERMAN_SETTINGS)
-        total = con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
-    metadata["row_count"] = dg.MetadataValue.int(total)
-    metadata.update({f"pairs_by_rule.{rule}": dg.MetadataValue.int(n) for rule, n in per_rule.items()})
+        metadata.update(table_metadata(con, "candidate_pairs"))
+    metadata["pairs_per_blocking_rule"] = counts_table(per_rule, "rule", "pairs")
+    metadata["note"] = dg.MetadataValue.text(
+        "A pair that several rules find is counted once per rule there, and once in dagster/row_count.")
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -87,6 +89,7 @@ def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         report = score_pairs(con, GERMAN_SETTINGS)
+        metadata.update(table_metadata(con, "scored_pairs"))
     metadata.update(report_metadata(report))
     return dg.MaterializeResult(metadata=metadata)
 
@@ -100,6 +103,7 @@ def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         report = build_clusters(con, kundenstamm.match_threshold, remember_links=True)
+        metadata.update(table_metadata(con, "clusters"))
     metadata.update(report_metadata(report))
     metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)

@@ -52,3 +52,21 @@ def timed(metadata: dict[str, dg.MetadataValue]) -> Iterator[None]:
     start = time.perf_counter()
     yield
     metadata["runtime_seconds"] = dg.MetadataValue.float(round(time.perf_counter() - start, 3))
+
+
+def table_metadata(con, table: str) -> dict[str, dg.MetadataValue]:
+    """What the catalog shows for a table asset: its row count and its columns."""
+    columns = con.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+        "ORDER BY column_index", [table]).fetchall()
+    if not columns:
+        return {}
+    rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchall()[0][0]
+    schema = dg.TableSchema(columns=[dg.TableColumn(name, str(kind), description=comment) for name, kind, comment in columns])
+    return {"dagster/row_count": dg.MetadataValue.int(rows), "dagster/column_schema": dg.MetadataValue.table_schema(schema)}
+
+
+def counts_table(counts: dict[str, int], key: str, value: str) -> dg.MetadataValue:
+    """Counts per name as a small table (long names stay readable, unlike one key each)."""
+    schema = dg.TableSchema(columns=[dg.TableColumn(key, "string"), dg.TableColumn(value, "int")])
+    return dg.MetadataValue.table([dg.TableRecord({key: k, value: int(v)}) for k, v in counts.items()], schema=schema)
