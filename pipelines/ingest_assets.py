@@ -1,11 +1,14 @@
 """Raw assets: one per landing folder. Each loads only files it has not seen before."""
 
 
+from datetime import datetime, timezone
+
 import dagster as dg
 
 from pipelines.metadata import counts_table, report_metadata, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources import ingest
+from sources.ledger import newest_delivery
 from sources.snapshots import held_back
 from warehouse.ledger_snapshot import write_ledger_snapshot
 
@@ -63,8 +66,26 @@ def _log_files(context: dg.AssetExecutionContext, folder: str, report: ingest.In
             context.log.warning(f"{folder}: {file.rows_rejected} rows of {file.file_name} set aside in `rejects`")
 
 
+def _freshness_check(con, folder: str, max_age_hours: float) -> dg.AssetCheckResult:
+    newest = newest_delivery(con, folder)
+    age = None if newest is None else (datetime.now(timezone.utc).replace(tzinfo=None) - newest).total_seconds() / 3600
+    return dg.AssetCheckResult(
+        check_name="export_arrived",
+        passed=age is not None and age <= max_age_hours,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=f"A new {folder} export arrived within the last {max_age_hours:g} hours.",
+        metadata={"newest_export_loaded_at": dg.MetadataValue.text(f"{newest:%Y-%m-%d %H:%M} UTC" if newest else "never"),
+                  "hours_ago": dg.MetadataValue.float(round(age, 1) if age is not None else -1.0)},
+    )
+
+
 def _raw_asset(folder: str) -> dg.AssetsDefinition:
     snapshot = ingest.SPECS[folder].snapshot
+    # Customer systems export every day; erasure requests and review decisions come when they come.
+    daily = folder in ingest.SOURCE_NAMES
+    specs = ([dg.AssetCheckSpec("snapshot_in_force", asset=f"raw_{folder}", description="No newer snapshot is held back.")]
+             if snapshot else []) + ([dg.AssetCheckSpec("export_arrived", asset=f"raw_{folder}",
+                                                         description="A daily export arrived in time.")] if daily else [])
 
     @dg.asset(
         name=f"raw_{folder}",
@@ -74,8 +95,7 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
         owners=["team:data-engineering"],
         pool=WAREHOUSE_POOL,
         retry_policy=TRANSIENT_RETRY,
-        check_specs=[dg.AssetCheckSpec("snapshot_in_force", asset=f"raw_{folder}",
-                                       description="No newer snapshot is held back.")] if snapshot else None,
+        check_specs=specs or None,
     )
     def raw(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
         settings = kundenstamm.settings()
@@ -87,6 +107,8 @@ def _raw_asset(folder: str) -> dg.AssetsDefinition:
             write_ledger_snapshot(con, settings.warehouse_path)
             if snapshot:
                 checks.append(_snapshot_check(con, folder))
+            if daily:
+                checks.append(_freshness_check(con, folder, settings.max_export_age_hours))
             metadata.update(table_metadata(con, f"raw_{folder}"))
             metadata["rejects_by_reason"] = _rejects_by_reason(con, [f.file_hash for f in report.files])
         _log_files(context, folder, report)

@@ -39,6 +39,7 @@ class KundenstammSettings(dg.ConfigurableResource):
     max_free_text_length: int = _DEFAULTS.max_free_text_length
     snapshot_max_deleted_share: float = _DEFAULTS.snapshot_max_deleted_share
     snapshot_max_rejected_share: float = _DEFAULTS.snapshot_max_rejected_share
+    max_export_age_hours: float = _DEFAULTS.max_export_age_hours
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":

@@ -95,3 +95,10 @@ def record_file(
          report.rows_read, report.rows_loaded, report.rows_rejected, loaded_at, report.rows_of_erased_persons,
          report.lines_read, report.encoding],
     ).fetchall()
+
+
+def newest_delivery(con: duckdb.DuckDBPyConnection, source: str) -> datetime | None:
+    """When the newest export of a source was taken in (a retry of an old one does not count)."""
+    rows = con.execute("SELECT max(loaded_at) FROM ingest_files WHERE source = ? AND status IN ('loaded', 'held')",
+                       [source]).fetchall()
+    return rows[0][0] if rows else None

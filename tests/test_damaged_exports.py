@@ -305,6 +305,7 @@ def test_a_truncated_snapshot_in_a_real_dagster_run_changes_no_customer_and_fail
     checks = [e.asset_check_evaluation_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     [snapshot_check] = [c for c in checks if c.check_name == "snapshot_in_force" and c.asset_key.path == ["raw_shop"]]
     assert not snapshot_check.passed
+    assert all(c.passed for c in checks if c.check_name == "export_arrived")  # today's exports did arrive
     assert "kundenstamm accept-snapshot customers_2099-01-01T0600.jsonl" in snapshot_check.metadata["held_back"].value
     assert published() == before
     report = (tmp_path / "reports" / "index.html").read_text(encoding="utf-8")

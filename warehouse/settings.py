@@ -29,6 +29,9 @@ class Settings:
     snapshot_max_deleted_share: float = IngestLimits.snapshot_max_deleted_share
     snapshot_max_rejected_share: float = IngestLimits.snapshot_max_rejected_share
 
+    # A daily export older than this is late: the asset check export_arrived warns.
+    max_export_age_hours: float = 36.0
+
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(self.max_value_length, self.max_free_text_length,
                             self.snapshot_max_deleted_share, self.snapshot_max_rejected_share)
@@ -47,6 +50,7 @@ class Settings:
             "review_upper": "KUNDENSTAMM_REVIEW_UPPER",
             "memory_limit": "KUNDENSTAMM_MEMORY_LIMIT",
             "max_value_length": "KUNDENSTAMM_MAX_VALUE_LENGTH",
+            "max_export_age_hours": "KUNDENSTAMM_MAX_EXPORT_AGE_HOURS",
             "max_free_text_length": "KUNDENSTAMM_MAX_FREE_TEXT_LENGTH",
             "snapshot_max_deleted_share": "KUNDENSTAMM_SNAPSHOT_MAX_DELETED_SHARE",
             "snapshot_max_rejected_share": "KUNDENSTAMM_SNAPSHOT_MAX_REJECTED_SHARE",
