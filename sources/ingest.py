@@ -75,11 +75,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
     columns = ", ".join(f'"{c}" VARCHAR' for c in spec.columns)
     con.execute(
         f"CREATE TABLE IF NOT EXISTS {spec.raw_table} ({columns}, _file_hash VARCHAR, _file_name VARCHAR, "
-        "_record_number BIGINT, _line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP, _snapshot_hash VARCHAR)"
+        "_record_number BIGINT, _line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP)"
     )
-    # Warehouses made before snapshots were checked: every row belonged to its own file.
-    con.execute(f"ALTER TABLE {spec.raw_table} ADD COLUMN IF NOT EXISTS _snapshot_hash VARCHAR")
-    con.execute(f"UPDATE {spec.raw_table} SET _snapshot_hash = _file_hash WHERE _snapshot_hash IS NULL")
 
 
 def _seen(con: duckdb.DuckDBPyConnection, digest: str) -> tuple[bool, str | None]:
@@ -131,9 +128,9 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
     _forget_erased_phones(con, spec)
     columns = ", ".join(f'"{c}"' for c in spec.columns)
     con.execute(
-        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ?, ? "
+        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
         "FROM _checked WHERE _reason IS NULL",
-        [digest, path.name, file_date(path.name), now, digest],
+        [digest, path.name, file_date(path.name), now],
     )
     record_id = f'nullif(trim("{spec.id_column}"), \'\')' if spec.id_column else "NULL"
     con.execute(

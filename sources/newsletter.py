@@ -1,6 +1,6 @@
 """Newsletter subscribers: UTF-8 CSV with a byte-order mark, full snapshots incl. unsubscribed."""
 
-from sources.snapshots import in_force_sql
+from sources.snapshots import snapshot_rows_sql
 from sources.spec import RowCheck, SourceSpec, required, timestamp_check
 
 SPEC = SourceSpec(
@@ -32,8 +32,7 @@ WITH rows AS (
     SELECT *, lower(trim(status)) AS status_norm,
            CAST(try_cast(opt_in_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS opt_in,
            CAST(try_cast(opt_out_at AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS opt_out
-    FROM raw_newsletter
-    WHERE _snapshot_hash = {in_force_sql('newsletter')}
+    FROM ({snapshot_rows_sql(SPEC)})
     QUALIFY row_number() OVER (PARTITION BY trim(subscriber_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT

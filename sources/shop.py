@@ -1,6 +1,6 @@
 """Online-shop customer accounts: JSON Lines, full snapshots; the newest snapshot wins."""
 
-from sources.snapshots import in_force_sql
+from sources.snapshots import snapshot_rows_sql
 from sources.spec import RowCheck, SourceSpec, postal_code_sql, required, timestamp_check
 
 SPEC = SourceSpec(
@@ -49,8 +49,7 @@ SPEC = SourceSpec(
 # older snapshots only matter for lineage.
 STAGED_SQL = f"""
 WITH rows AS (
-    SELECT * FROM raw_shop
-    WHERE _snapshot_hash = {in_force_sql('shop')}
+    SELECT * FROM ({snapshot_rows_sql(SPEC)})
     QUALIFY row_number() OVER (PARTITION BY trim(customer_id) ORDER BY _loaded_at DESC, _record_number DESC) = 1
 )
 SELECT
