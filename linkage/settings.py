@@ -34,6 +34,14 @@ class Comparison:
     levels: tuple[Level, ...]
     # Columns shown side by side when a pair is explained.
     columns: tuple[str, ...] = ()
+    # How an analyst reads its name in an explanation (default: the name, spaced).
+    title: str = ""
+    # Built on a detail that is never published (a birthday): explained without naming it.
+    private: bool = False
+
+    @property
+    def shown_name(self) -> str:
+        return self.title or self.name.replace("_", " ")
 
     def __post_init__(self):
         if self.levels[-1].condition.strip().upper() != "TRUE":
@@ -222,6 +230,7 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("different", "TRUE"),
             ),
             ("birth_date",),
+            private=True,
         ),
         Comparison(
             "email",
@@ -256,6 +265,7 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("different", "TRUE"),
             ),
             ("email_std", "first_name_std", "last_name_std"),
+            title="e-mail spells the name",
         ),
         Comparison(
             "phone",
@@ -278,6 +288,7 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("not both", "TRUE"),
             ),
             ("last_name_std", "street_std", "house_number", "postal_code"),
+            title="same household (surname and address)",
         ),
         Comparison(
             "address",
@@ -309,6 +320,7 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("quotes another number", "TRUE"),
             ),
             ("customer_number_ref", "own_customer_number"),
+            title="customer number quoted to the hotline",
         ),
         Comparison(
             "gender",
@@ -318,6 +330,7 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("different", "TRUE"),
             ),
             ("salutation_std",),
+            title="salutation",
         ),
     ),
     training_sessions=(

@@ -208,11 +208,24 @@ def _probabilities(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float])
             + log_histogram([bins.get(b, 0) for b in range(50)], "Pairs per match-probability band (log scale)", thresholds))
 
 
+REVIEW_HEADERS = ["record", "record", "probability", "linked now", "why (terms add up to the match weight)"]
+
+
 def _review_rows(con: duckdb.DuckDBPyConnection, limit: int) -> list[list[str]]:
     rows = con.execute(
-        f"SELECT key_l, key_r, round(match_probability, 3), explanation FROM review_queue "
-        f"ORDER BY match_probability DESC, key_l, key_r LIMIT {int(limit)}").fetchall()
+        f"SELECT key_l, key_r, round(match_probability, 3), CASE WHEN linked_now THEN 'yes' ELSE 'no' END, "
+        f"explanation FROM review_queue ORDER BY match_probability DESC, key_l, key_r LIMIT {int(limit)}").fetchall()
     return [[html.escape(str(c)) for c in r] for r in rows]
+
+
+def _decision_problems(con: duckdb.DuckDBPyConnection) -> str:
+    if not table_exists(con, "review_decision_problems"):
+        return ""
+    rows = con.execute("SELECT file_name, line_number, key_l, key_r, problem FROM review_decision_problems").fetchall()
+    if not rows:
+        return ""
+    return ("<h3>Decisions that could not be applied</h3>"
+            + _table(["file", "line", "record", "record", "problem"], [[html.escape(str(c)) for c in r] for r in rows]))
 
 
 def _review(con: duckdb.DuckDBPyConnection, review: int, reports_dir: Path) -> str:
@@ -224,7 +237,7 @@ def _review(con: duckdb.DuckDBPyConnection, review: int, reports_dir: Path) -> s
             f"{shown} most likely are shown here, <a href='{backlog.name}'>all of them on the backlog page</a> "
             "(decide by dropping a CSV <code>key_l,key_r,decision,reviewer,decided_at</code> into "
             "<code>landing/reviews/</code>).</p>"
-            + _table(["record", "record", "probability", "why"], _review_rows(con, REVIEW_ROWS_ON_PAGE)))
+            + _table(REVIEW_HEADERS, _review_rows(con, REVIEW_ROWS_ON_PAGE)) + _decision_problems(con))
 
 
 def _write_backlog(con: duckdb.DuckDBPyConnection, review: int, reports_dir: Path) -> Path:
@@ -232,7 +245,7 @@ def _write_backlog(con: duckdb.DuckDBPyConnection, review: int, reports_dir: Pat
     note = (f"<p class='muted'>The first {REVIEW_ROWS_IN_BACKLOG:,} of {review:,}; all are in the table "
             "<code>review_queue</code> of the published file.</p>" if review > REVIEW_ROWS_IN_BACKLOG else "")
     body = (f"<h1>Review backlog</h1><p><a href='index.html'>back to the report</a></p><p>{review:,} pairs, most "
-            f"likely first.</p>{note}" + _table(["record", "record", "probability", "why"], rows))
+            f"likely first.</p>{note}" + _table(REVIEW_HEADERS, rows))
     return _write_page(reports_dir / "review_queue.html", "Kundenstamm review backlog", body)
 
 

@@ -1,48 +1,112 @@
-"""Pairs the model is unsure of, with the reasons, for an analyst to decide."""
+"""Pairs the model is unsure of, laid out so an analyst can decide them without opening
+the warehouse: both records' values side by side, whether they are linked now, and an
+explanation whose terms add up to the match weight.
+
+A pair leaves the queue once decided, and so does every pair a decision settles: after
+`same`, any pair inside the joined person; after `different`, any pair between the two
+persons it keeps apart. Decisions that cannot be applied (a key no record has, a record
+paired with itself, a key without its source) are listed in `review_decision_problems`.
+"""
 
 from __future__ import annotations
 
 import duckdb
 
-from linkage.comparisons import gamma_column
+from linkage.comparisons import NULL_LEVEL, gamma_column
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+
+# The record values shown side by side (from staged_records; none of them is sensitive).
+SHOWN = ("source", "first_name", "last_name", "email", "phone", "street", "postal_code", "city",
+         "first_seen_at", "last_seen_at")
+
+
+def _terms_sql(settings: LinkageSettings) -> str:
+    """One row per queued pair and comparison that had data on both sides: its words and weight."""
+    parts = []
+    for position, comparison in enumerate(settings.comparisons):
+        title = comparison.shown_name.replace("'", "''")
+        # A private comparison counts, but says only that it is a private detail.
+        label = "'private details'" if comparison.private else f"'{title}: ' || p.label"
+        parts.append(
+            f"SELECT u.key_l, u.key_r, {position} AS position, {label} AS term, p.weight "
+            f"FROM _uncertain u JOIN model_parameters p ON p.comparison = '{comparison.name}' "
+            f"AND p.gamma = u.{gamma_column(comparison)} WHERE u.{gamma_column(comparison)} <> {NULL_LEVEL}")
+    return " UNION ALL ".join(parts)
+
+
+def _select_uncertain(con: duckdb.DuckDBPyConnection, lower: float, upper: float) -> None:
+    """`_uncertain`: scored pairs in the band that no decision settles."""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _uncertain AS
+        WITH persons AS (
+            SELECT d.decision, ml.golden_id AS a, mr.golden_id AS b FROM review_decisions d
+            JOIN golden_membership ml ON ml.record_key = d.key_l JOIN golden_membership mr ON mr.record_key = d.key_r
+        )
+        SELECT s.*, ml.golden_id AS golden_id_l, mr.golden_id AS golden_id_r FROM scored_pairs s
+        LEFT JOIN golden_membership ml ON ml.record_key = s.key_l
+        LEFT JOIN golden_membership mr ON mr.record_key = s.key_r
+        WHERE s.match_probability >= {lower} AND s.match_probability < {upper}
+          AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.key_l = s.key_l AND d.key_r = s.key_r)
+          AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.decision = 'same' AND ml.golden_id = p.a AND mr.golden_id = p.a)
+          AND NOT EXISTS (SELECT 1 FROM persons p WHERE p.decision = 'different'
+                          AND ((ml.golden_id = p.a AND mr.golden_id = p.b) OR (ml.golden_id = p.b AND mr.golden_id = p.a)))
+        """
+    )
 
 
 def build_review_queue(con: duckdb.DuckDBPyConnection, lower: float, upper: float,
                        settings: LinkageSettings = GERMAN_SETTINGS) -> int:
-    """`review_queue`: scored pairs with lower <= probability < upper and no decision yet,
-    each with its explanation (comparison = level (weight)) built set-wise."""
-    unpivot = " UNION ALL ".join(
-        f"SELECT key_l, key_r, '{c.name}' AS comparison, {gamma_column(c)} AS gamma, {i} AS position FROM _uncertain"
-        for i, c in enumerate(settings.comparisons)
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _uncertain AS
-        SELECT s.* FROM scored_pairs s
-        WHERE s.match_probability >= {lower} AND s.match_probability < {upper}
-          AND NOT EXISTS (SELECT 1 FROM review_decisions d WHERE d.key_l = s.key_l AND d.key_r = s.key_r)
-        """
-    )
+    """`review_queue`: scored pairs with lower <= probability < upper that no decision settles."""
+    _select_uncertain(con, lower, upper)
+    shown = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in SHOWN)
     con.execute(
         f"""
         CREATE OR REPLACE TABLE review_queue AS
-        WITH reasons AS (
-            SELECT u.key_l, u.key_r,
-                   string_agg(u.comparison || ': ' || coalesce(p.label, 'missing') ||
-                              CASE WHEN p.weight IS NULL THEN '' ELSE ' (' || printf('%+.1f', p.weight) || ')' END,
-                              '; ' ORDER BY u.position) AS explanation
-            FROM ({unpivot}) u
-            LEFT JOIN model_parameters p ON p.comparison = u.comparison AND p.gamma = u.gamma
-            GROUP BY u.key_l, u.key_r
-        )
-        SELECT q.key_l, q.key_r, ml.golden_id AS golden_id_l, mr.golden_id AS golden_id_r,
-               q.match_probability, r.explanation
-        FROM _uncertain q JOIN reasons r USING (key_l, key_r)
-        LEFT JOIN golden_membership ml ON ml.record_key = q.key_l
-        LEFT JOIN golden_membership mr ON mr.record_key = q.key_r
-        ORDER BY abs(q.match_probability - 0.5), q.key_l
+        WITH terms AS ({_terms_sql(settings)}),
+        summed AS (
+            SELECT key_l, key_r, sum(weight) AS listed,
+                   string_agg(term || ' (' || printf('%+.1f', weight) || ')', '; ' ORDER BY position) AS words
+            FROM terms GROUP BY key_l, key_r
+        ), prior AS (SELECT prior_weight FROM model_prior)
+        SELECT q.key_l, q.key_r, q.golden_id_l, q.golden_id_r, q.match_probability,
+               -- Terms that add up: prior, each comparison, and what the frequency of the
+               -- shared values adds (a shared rare name says more than a shared common one).
+               'prior (' || printf('%+.1f', prior.prior_weight) || '); ' || coalesce(s.words || '; ', '')
+               || CASE WHEN abs(q.match_weight - prior.prior_weight - coalesce(s.listed, 0)) >= 0.05
+                       THEN 'frequency of the shared values ('
+                            || printf('%+.1f', q.match_weight - prior.prior_weight - coalesce(s.listed, 0)) || '); '
+                       ELSE '' END
+               || '= ' || printf('%+.1f', q.match_weight) AS explanation,
+               q.match_weight, coalesce(q.golden_id_l = q.golden_id_r, false) AS linked_now, {shown}
+        FROM _uncertain q CROSS JOIN prior
+        LEFT JOIN summed s USING (key_l, key_r)
+        LEFT JOIN staged_records l ON l.record_key = q.key_l
+        LEFT JOIN staged_records r ON r.record_key = q.key_r
+        ORDER BY abs(q.match_probability - 0.5), q.key_l, q.key_r
         """
     )
     con.execute("DROP TABLE _uncertain")
+    _decision_problems(con)
     return con.execute("SELECT count(*) FROM review_queue").fetchall()[0][0]
+
+
+def _decision_problems(con: duckdb.DuckDBPyConnection) -> None:
+    """`review_decision_problems`: delivered decisions that name no pair of records."""
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE review_decision_problems AS
+        WITH delivered AS (
+            SELECT trim(key_l) AS key_l, trim(key_r) AS key_r, lower(trim(decision)) AS decision, reviewer,
+                   _file_name AS file_name, _line_hint AS line_number FROM raw_reviews
+        )
+        SELECT *, CASE
+            WHEN key_l = key_r THEN 'the same record on both sides'
+            WHEN NOT contains(key_l, ':') OR NOT contains(key_r, ':') THEN 'a key without its source (like shop:S-100234)'
+            WHEN key_l NOT IN (SELECT record_key FROM staged_records) THEN 'no record ' || key_l
+            WHEN key_r NOT IN (SELECT record_key FROM staged_records) THEN 'no record ' || key_r
+        END AS problem
+        FROM delivered WHERE problem IS NOT NULL
+        ORDER BY file_name, line_number
+        """
+    )
