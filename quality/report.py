@@ -155,11 +155,13 @@ def _since_last_run(con: duckdb.DuckDBPyConnection, run_at: datetime) -> str:
     rows = dict(con.execute(
         "SELECT change_type, count(DISTINCT golden_id) FROM customer_changes WHERE run_at >= $run GROUP BY 1",
         {"run": run_at}).fetchall())
-    consent = _scalar(con, f"""SELECT count(DISTINCT golden_id) FROM customer_changes WHERE run_at >= TIMESTAMP '{run_at}'
-                               AND change_type = 'updated' AND contains(coalesce(changed_columns, ''), 'marketing_consent')""")
+    changed = _scalar(con, f"""SELECT count(DISTINCT golden_id) FROM customer_changes WHERE run_at >= TIMESTAMP '{run_at}'
+                               AND change_type IN ('updated', 'consent_given', 'consent_withdrawn')""")
     kinds = [("created", "new persons"), ("merged", "merged into another person"), ("split", "split off"),
-             ("erased", "erased on request"), ("updated", "with changed values")]
-    cells = [[label, rows.get(kind, 0)] for kind, label in kinds] + [["of them: consent changed", consent]]
+             ("erased", "erased on request"), ("deleted", "gone from every source")]
+    cells = ([[label, rows.get(kind, 0)] for kind, label in kinds] + [["with changed values", changed]]
+             + [["of them: consent given", rows.get("consent_given", 0)],
+                ["of them: consent withdrawn", rows.get("consent_withdrawn", 0)]])
     return "<h2>Since the last run</h2>" + _table(["change", "persons"], cells, numeric={1})
 
 

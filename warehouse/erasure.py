@@ -30,7 +30,7 @@ from sources.identifiers import e164, normalise_email
 from sources.ingest import SPECS, ensure_tables
 from sources.staging import build_staged_records
 from warehouse.connection import table_exists
-from warehouse.golden_ids import IDS_DDL
+from warehouse.golden_ids import CHANGE_INSERT, IDS_DDL
 
 AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS erasure_audit (request_id VARCHAR, received_at TIMESTAMP, processed_at TIMESTAMP,
@@ -172,7 +172,7 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, mat
              [run_at])
         _run(con, "UPDATE golden_id_history SET golden_id = NULL WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
         _run(con, "INSERT INTO golden_id_history SELECT DISTINCT golden_id, NULL, ?, 'erased' FROM _erase_golden", [run_at])
-        _run(con, "INSERT INTO customer_changes SELECT DISTINCT ?, golden_id, 'erased', NULL, NULL FROM _erase_golden", [run_at])
+        _run(con, f"{CHANGE_INSERT} SELECT DISTINCT ?, golden_id, 'erased', NULL, NULL FROM _erase_golden", [run_at])
         # The request itself keeps its id and date, not the identifiers it named.
         _run(con, "UPDATE raw_erasure SET email = NULL, phone = NULL WHERE request_id IN (SELECT request_id FROM _requests)")
         _run(con, """

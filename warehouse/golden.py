@@ -44,6 +44,33 @@ class GoldenReport:
         return 1 - self.customers / self.source_records if self.source_records else 0.0
 
 
+def write_change_feed(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
+    """`customer_changes` of this run: a row per new person, and a row per changed column of
+    a known person with its old and new value; a consent change is typed as such, so an
+    opt-in is told from an opt-out. (Merges, splits, erasures and deletions are written
+    where they happen.) The golden columns hold no sensitive value, so neither does this."""
+    per_column = " UNION ALL ".join(
+        f"SELECT s.golden_id, '{c}' AS column_name, p.{c}::VARCHAR AS old_value, s.{c}::VARCHAR AS new_value "
+        f"FROM golden_customers s JOIN golden_customers_previous p USING (golden_id) WHERE s.{c} IS DISTINCT FROM p.{c}"
+        for c in COMPARED
+    )
+    con.execute(
+        f"""
+        INSERT INTO customer_changes (run_at, golden_id, change_type, changed_columns, related_golden_id,
+                                      column_name, old_value, new_value)
+        SELECT $run_at, golden_id, 'created', NULL, NULL, NULL, NULL, NULL FROM golden_customers
+        WHERE golden_id NOT IN (SELECT golden_id FROM golden_customers_previous)
+        UNION ALL
+        SELECT $run_at, golden_id,
+               CASE WHEN column_name <> 'marketing_consent' THEN 'updated'
+                    WHEN new_value = 'true' THEN 'consent_given' ELSE 'consent_withdrawn' END,
+               column_name, NULL, column_name, old_value, new_value
+        FROM ({per_column})
+        """,
+        {"run_at": run_at},
+    )
+
+
 def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime) -> GoldenReport:
     con.execute(IDS_DDL)
     con.execute(GOLDEN_DDL)
@@ -62,20 +89,7 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
         """,
         [run_at],
     )
-    changed_list = " || ".join(
-        f"CASE WHEN s.{c} IS DISTINCT FROM p.{c} THEN '{c},' ELSE '' END" for c in COMPARED
-    )
-    con.execute(
-        f"""
-        INSERT INTO customer_changes
-        SELECT ?::TIMESTAMP, s.golden_id,
-               CASE WHEN p.golden_id IS NULL THEN 'created' ELSE 'updated' END,
-               CASE WHEN p.golden_id IS NULL THEN NULL ELSE rtrim({changed_list}, ',') END, NULL
-        FROM golden_customers s LEFT JOIN golden_customers_previous p USING (golden_id)
-        WHERE p.golden_id IS NULL OR s.updated_at = ?::TIMESTAMP
-        """,
-        [run_at, run_at],
-    )
+    write_change_feed(con, run_at)
     # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
     con.execute(
         """
@@ -98,7 +112,8 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
 
     customers, records = con.execute("SELECT (SELECT count(*) FROM golden_customers), (SELECT count(*) FROM golden_sources)").fetchall()[0]
     created, updated = con.execute(
-        "SELECT count(*) FILTER (WHERE change_type = 'created'), count(*) FILTER (WHERE change_type = 'updated') "
+        "SELECT count(*) FILTER (WHERE change_type = 'created'), "
+        "count(DISTINCT golden_id) FILTER (WHERE change_type IN ('updated', 'consent_given', 'consent_withdrawn')) "
         "FROM customer_changes WHERE run_at = ?", [run_at]
     ).fetchall()[0]
     return GoldenReport(customers, records, created, updated, review, ids)

@@ -23,7 +23,13 @@ CREATE TABLE IF NOT EXISTS golden_membership (record_key VARCHAR PRIMARY KEY, go
 CREATE TABLE IF NOT EXISTS golden_id_history (retired_id VARCHAR, golden_id VARCHAR, retired_at TIMESTAMP, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS customer_changes (run_at TIMESTAMP, golden_id VARCHAR, change_type VARCHAR,
                                              changed_columns VARCHAR, related_golden_id VARCHAR);
+-- One row per changed column, with its values (added later: a warehouse made before gets them).
+ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS column_name VARCHAR;
+ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS old_value VARCHAR;
+ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS new_value VARCHAR;
 """
+# The columns every kind of change fills; an update fills column_name, old_value, new_value too.
+CHANGE_INSERT = "INSERT INTO customer_changes (run_at, golden_id, change_type, changed_columns, related_golden_id)"
 
 
 # The namespace keeps an id from being the plain sha256 of a record key, which is what
@@ -153,11 +159,11 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         {"run_at": run_at},
     )
     con.execute(
-        "INSERT INTO customer_changes SELECT $run_at, survivor, 'merged', NULL, retired_id FROM _merged",
+        f"{CHANGE_INSERT} SELECT $run_at, survivor, 'merged', NULL, retired_id FROM _merged",
         {"run_at": run_at},
     )
     con.execute(
-        "INSERT INTO customer_changes SELECT $run_at, new_id, 'split', NULL, old_id FROM _split",
+        f"{CHANGE_INSERT} SELECT $run_at, new_id, 'split', NULL, old_id FROM _split",
         {"run_at": run_at},
     )
     merged = con.execute("SELECT count(*) FROM _merged").fetchall()[0][0]
@@ -179,7 +185,7 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     # The published history says where every id went: a deleted one went nowhere.
     con.execute("INSERT INTO golden_id_history SELECT golden_id, NULL, $run_at, 'deleted' FROM _vanished", {"run_at": run_at})
     con.execute(
-        "INSERT INTO customer_changes SELECT $run_at, golden_id, 'deleted', NULL, NULL FROM _vanished",
+        f"{CHANGE_INSERT} SELECT $run_at, golden_id, 'deleted', NULL, NULL FROM _vanished",
         {"run_at": run_at},
     )
     vanished = con.execute("SELECT count(*) FROM _vanished").fetchall()[0][0]
