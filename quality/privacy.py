@@ -23,7 +23,8 @@ import pandas as pd
 from warehouse.connection import table_exists
 
 # The warehouse tables that become the published file.
-TO_PUBLISH = ("golden_customers", "golden_sources", "golden_id_history", "customer_changes", "review_queue", "golden_provenance")
+TO_PUBLISH = ("golden_customers", "golden_sources", "golden_id_history", "customer_changes", "review_queue", "golden_provenance",
+              "golden_consent")
 FORBIDDEN_COLUMN = re.compile(r"birth|geburt|interest|hobby|note|notiz|age$|alter$", re.IGNORECASE)
 # Columns that name the person a published row is about.
 PERSON_COLUMNS = ("golden_id", "golden_id_l", "golden_id_r", "related_golden_id", "retired_id")
