@@ -154,3 +154,14 @@ def test_a_hotline_note_copied_into_any_row_blocks(con, tmp_path):
                 "WHERE record_key = ?) WHERE golden_id = (SELECT max(golden_id) FROM golden_customers)", [key])
     outcome = validate_golden(con, tmp_path / "gx")
     assert "privacy:expect_table_row_count_to_equal:None" in failed(outcome, blocking=True)
+
+
+def test_a_yes_for_an_address_that_opted_out_later_elsewhere_blocks(con, tmp_path):
+    person, email = con.execute("SELECT golden_id, email FROM golden_customers WHERE marketing_consent AND email IS NOT NULL "
+                                "ORDER BY golden_id LIMIT 1").fetchall()[0]
+    # The same address unsubscribed afterwards on a record of nobody's golden row.
+    con.execute("INSERT INTO staged_records (record_key, source, source_record_id, email, consent_decision, consent_at) "
+                "SELECT 'newsletter:NL-X', 'newsletter', 'NL-X', ?, 'no', consent_updated_at + INTERVAL 1 DAY "
+                "FROM golden_customers WHERE golden_id = ?", [email.upper(), person])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "customers:expect_column_values_to_be_in_set:consent_not_suppressed" in failed(outcome, blocking=True)
