@@ -219,3 +219,17 @@ def test_a_no_linked_only_as_a_possible_match_outweighs_a_yes(consent_tables):
     _record(con, "G-2", "pos:K-1", None, "no", "2026-11-20")
     _pair(con, "shop:S-1", "pos:K-1", 0.6, first_name="exact", last_name="exact")
     assert _consent(con)["G-1"] == (False, None, REASONS["neighbour"])
+
+
+def test_golden_values_do_not_depend_on_the_sensitive_details(golden, tmp_path):
+    # Lineage: birthdays, interests and notes live in staged_sensitive (and the birth-date
+    # feature of linkage); the golden step gives the same rows without that table.
+    _, settings = golden
+    copy = tmp_path / "lineage.duckdb"
+    shutil.copyfile(settings.warehouse_path, copy)
+    with duckdb.connect(str(copy)) as con:
+        build_survivors(con)
+        with_sensitive = con.execute("SELECT * FROM _survivors ORDER BY golden_id").fetchall()
+        con.execute("DROP TABLE _survivors; DROP TABLE staged_sensitive")
+        build_survivors(con)
+        assert con.execute("SELECT * FROM _survivors ORDER BY golden_id").fetchall() == with_sensitive
