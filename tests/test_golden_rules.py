@@ -54,6 +54,11 @@ POS = [
     # a card in Vienna: four-digit postcode, no country, a national mobile
     "K-9930006;Herr;Florian;Haberlschmied;Kärntner Straße 5;1010;Wien;0676 1112223;;;Wien;5,00;01.11.2026;N",
 ]
+# Ten neighbours in one street of Kassel, and one card with the street mistyped.
+NEIGHBOURS = ("Jürgen;Albers", "Monika;Brandt", "Uwe;Claasen", "Petra;Dietz", "Kurt;Eilers", "Heike;Fromm",
+              "Rolf;Gerlach", "Ute;Hartig", "Dieter;Imhoff", "Gisela;Jansen")
+POS += [f"K-99302{i:02d};;{name};Rosenstr. {i + 1};34119;Kassel;;;;Kassel;1,00;01.11.2026;N" for i, name in enumerate(NEIGHBOURS)]
+POS += ["K-9930299;Herr;Bernhard;Kowalke;RosenSgr. 40;34119;Kassel;;;;Kassel;1,00;01.11.2026;N"]
 NEWSLETTER = [
     "NL-9930002,sabine.ostermeier.q@gmx.de,Frau,Sabine,Ostermeier,subscribed,2023-01-01T10:00:00Z,,",
     "NL-9930003,anna.lindenhoff@posteo.de,Frau,Anna,Lindenhoff,subscribed,2023-01-01T10:00:00Z,,",
@@ -124,6 +129,12 @@ def test_an_austrian_phone_postcode_and_place_stay_austrian(golden):
     assert shop["city"] == "Wien"
     card = row_of(con, "pos", "K-9930006")
     assert (card["phone"], card["postal_code"], card["city"], card["country"]) == ("+436761112223", "1010", "Wien", "AT")
+
+
+def test_a_street_typed_once_beside_its_common_spelling_is_that_street(golden):
+    con, _ = golden
+    assert row_of(con, "pos", "K-9930299")["street"] == "Rosenstraße"
+    assert row_of(con, "pos", "K-9930200")["street"] == "Rosenstraße"
 
 
 def test_the_same_records_in_another_order_give_the_same_golden_values(golden, tmp_path):
