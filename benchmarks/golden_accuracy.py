@@ -9,6 +9,12 @@ landing folder and published file under benchmarks/out/golden_<N> start fresh on
 runs in its own process, so its peak memory is that of the pipeline alone. Writes
 benchmarks/results/golden_<N>.md and prints examples of wrong values for every column
 right for fewer than 98 % of the correctly linked persons.
+
+Two truths: the generator's expected values (`demo/truth.py`), and the values the
+contract's rules give from each true person's own records (`benchmarks/record_truth.py`:
+the spelling some record supports), each scored on correctly linked persons and, for the
+second, on all golden rows, with unsafe consent (a published yes the person did not give)
+counted over all golden rows.
 """
 
 from __future__ import annotations
@@ -92,6 +98,20 @@ def _show_mismatches(published: Path, truth: Path, column: str, day: int, share:
     print(examples.to_string(index=False) if len(examples) else "  (none among majority-linked rows)", flush=True)
 
 
+def privacy_count(warehouse: Path) -> int:
+    """The privacy check of the golden suite on the day's warehouse: every finding is a
+    false alarm or a leak, and either stops publishing."""
+    import duckdb
+
+    from quality.privacy import privacy_findings
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        findings = privacy_findings(con)
+    if len(findings):
+        print(findings.to_string(index=False), flush=True)
+    return len(findings)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
@@ -107,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings(base)
     days = delivery_days(demo / "landing")
 
-    fields, linkage, steps = {}, {}, {}
+    from demo.golden_accuracy import load_truth
+    from record_truth import score_against_records
+
+    fields, linkage, steps, by_records = {}, {}, {}, {}
     for number, day in enumerate(days, start=1):
         label = f"day {number} ({day})"
         deliver(demo / "landing", settings.landing_dir, day)
@@ -132,6 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             "truth records missing": accuracy.truth_records_missing,
         }
         fields[label] = {column: round(share, 4) for column, share in accuracy.field_accuracy.items()}
+        day_records, _ = load_truth(demo / "truth", day=number)
+        scored = score_against_records(settings.warehouse_path, settings.published_path, day_records)
+        for scope in ("correctly linked", "all golden rows"):
+            by_records[f"{label}, {scope}"] = {column: round(share, 4) for column, share in scored[scope].items()}
+        rows = scored["counts"]["golden rows judged"]
+        unsafe = scored["counts"]["unsafe consent (all golden rows)"]
+        linkage[label]["unsafe consent by the records (all golden rows)"] = unsafe
+        linkage[label]["unsafe consent by the records, share of golden rows"] = round(unsafe / rows, 5) if rows else 0.0
+        linkage[label]["privacy findings (would block publishing)"] = privacy_count(settings.warehouse_path)
         seconds = {name: round(value, 1) for name, value in result["seconds"].items()}
         seconds["total"] = round(sum(result["seconds"].values()), 1)
         seconds["peak MiB"] = round(result["peak_mib"])
@@ -145,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
     total = time.perf_counter() - total_start
     field_table = pd.DataFrame(fields).rename_axis("field accuracy").reset_index()
+    record_table = pd.DataFrame(by_records).rename_axis("right by the records' own values").reset_index()
     linkage_table = pd.DataFrame(linkage).rename_axis("linkage and consent").reset_index()
     step_table = pd.DataFrame(steps).rename_axis("step seconds").reset_index()
     summary = (f"{args.persons:,} persons (seed 2026), {len(days)} delivery days, "
@@ -153,12 +186,13 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n\n".join([
         f"# Golden table accuracy, {args.persons:,} persons",
         field_table.to_markdown(index=False),
+        record_table.to_markdown(index=False),
         linkage_table.to_markdown(index=False),
         step_table.to_markdown(index=False),
         summary,
     ]) + "\n"
     save_result(f"golden_{args.persons}.md", text)
-    print("\n" + "\n\n".join(t.to_string(index=False) for t in (field_table, linkage_table, step_table)))
+    print("\n" + "\n\n".join(t.to_string(index=False) for t in (field_table, record_table, linkage_table, step_table)))
     print(summary)
     return 0
 

@@ -123,8 +123,9 @@ def generate(out_dir: Path, persons: int, seed: int = 42, days: int = 2, start_d
     broken_keys = {(r.source, r.record_id, day_of_file[r.file_name]) for r in broken.itertuples()}
     versions["malformed"] = [(s, r, d) in broken_keys for s, r, d in zip(versions["source"], versions["record_id"], versions["day"])]
 
-    # Each phone as written is parsed once, not once per day.
-    versions["phone_e164"] = e164(versions["phone_emitted"])
+    # Each phone as written is parsed once, not once per day, in the region of the
+    # person's address (the contract: an Austrian number in national notation is +43).
+    versions["phone_e164"] = e164(versions["phone_emitted"], versions["country_true"])
     erased: set[str] = set()
     for day in range(1, days + 1):
         if day in requests:

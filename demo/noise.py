@@ -87,8 +87,9 @@ def noisy_streets(streets: np.ndarray, numbers: np.ndarray, rng: np.random.Gener
 
 def phone_notation(area: str, subscriber: str, style: int) -> str:
     """One German number written the many ways people write it."""
-    if area.startswith("+"):  # Austria / Switzerland: international only
-        return f"{area} {subscriber}" if style % 2 else f"{area.replace(' ', '')}{subscriber}"
+    if area.startswith("+"):  # Austria / Switzerland: international, or national as typed there
+        national = area[3:].strip()
+        return (f"{area} {subscriber}", f"{area.replace(' ', '')}{subscriber}", f"0{national} {subscriber}")[style % 3]
     s = subscriber
     spaced = " ".join([s[i:i + 2] for i in range(0, len(s), 2)]) if len(s) % 2 == 0 else f"{s[:3]} {s[3:]}"
     return (

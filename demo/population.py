@@ -140,6 +140,12 @@ def make_persons(n: int, rng: np.random.Generator) -> pd.DataFrame:
     persons["landline"] = np.where(h_has_landline[household], h_landline[household].astype(str), None)
     persons["mobile"] = [f"{p} {m}" for p, m in zip(rng.choice(MOBILE_PREFIXES, n), rng.integers(1_000_000, 9_999_999, n))]
     persons.loc[rng.random(n) < 0.15, "mobile"] = None
+    # Across the border the mobile is a local one: 0664 / 0676 in Austria, 079 / 076 in Switzerland.
+    local_mobile = persons["mobile"].fillna("").str.split(" ").str[1]
+    odd = persons["mobile"].fillna("").str[2].isin(list("13579"))
+    persons.loc[at & persons["mobile"].notna(), "mobile"] = (np.where(odd, "+43664 ", "+43676 ") + local_mobile)[at & persons["mobile"].notna()]
+    ch = abroad & ~at & persons["mobile"].notna()
+    persons.loc[ch, "mobile"] = (np.where(odd, "+4179 ", "+4176 ") + local_mobile)[ch]
 
     style = rng.integers(0, 7, n)
     number = rng.integers(1, 9999, n)

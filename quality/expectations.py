@@ -44,6 +44,8 @@ def golden_checks() -> dict[str, list[Check]]:
                   "consent is true only with a recorded decision behind it"),
             Check(gxe.ExpectColumnValuesToBeInSet(column="consent_agrees_with_latest_decision", value_set=[True]), True,
                   "consent equals the latest explicit decision in the person's records"),
+            Check(gxe.ExpectColumnValuesToBeInSet(column="consent_not_suppressed", value_set=[True]), True,
+                  "no yes for an e-mail address that opted out later anywhere in the data"),
             Check(gxe.ExpectColumnValuesToMatchRegex(column="phone", regex=E164), False, "phones are E.164"),
             Check(gxe.ExpectColumnValuesToMatchRegex(column="email", regex=EMAIL), False, "e-mail addresses are well-formed"),
             Check(gxe.ExpectColumnValuesToMatchRegex(column="postal_code_de", regex=GERMAN_POSTCODE, mostly=0.99), False,

@@ -113,11 +113,18 @@ def validate_golden(con: duckdb.DuckDBPyConnection, gx_root: Path) -> Validation
     customers = con.execute(
         """
         WITH latest AS (
-            SELECT m.golden_id, arg_max(r.consent_decision, r.consent_at) AS decision
+            -- On a tie the no: a yes beside a no of the same moment is no latest yes.
+            SELECT m.golden_id, arg_max(r.consent_decision, (r.consent_at, r.consent_decision <> 'yes')) AS decision
             FROM staged_records r JOIN golden_membership m USING (record_key)
             WHERE r.consent_decision IS NOT NULL AND r.consent_at IS NOT NULL GROUP BY m.golden_id
+        ), suppressed AS (
+            -- The suppression list: a yes while its address opted out later, anywhere.
+            SELECT DISTINCT g.golden_id FROM golden_customers g JOIN staged_records r
+              ON lower(trim(r.email)) IN (lower(trim(g.email)), lower(trim(g.consent_email)))
+            WHERE g.marketing_consent AND r.consent_decision = 'no' AND r.consent_at > g.consent_updated_at
         )
         SELECT g.golden_id, g.marketing_consent, g.phone, g.email,
+               g.golden_id NOT IN (SELECT golden_id FROM suppressed) AS consent_not_suppressed,
                CASE WHEN g.country = 'DE' THEN g.postal_code END AS postal_code_de,
                coalesce(g.marketing_consent AND (g.consent_source IS NULL OR g.consent_updated_at IS NULL), false)
                    AS consent_without_decision,

@@ -27,9 +27,9 @@ def hash_identifier(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _to_e164(raw: str) -> str | None:
+def _to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
     try:
-        number = phonenumbers.parse(raw, DEFAULT_REGION)
+        number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
@@ -37,11 +37,18 @@ def _to_e164(raw: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def e164(values: pd.Series) -> pd.Series:
-    """E.164 for each phone number as typed (German notation by default), None if invalid.
+def e164(values: pd.Series, regions: pd.Series | None = None) -> pd.Series:
+    """E.164 for each phone number as typed, None if invalid.
 
-    Parses each distinct value once: real exports repeat the same numbers a lot.
+    A number in national notation (`0681 1417616`) belongs to the region it was typed
+    in: `regions` (ISO alpha-2, aligned with `values`; missing -> German) gives it, so an
+    Austrian customer's number does not become German. Parses each distinct pair once:
+    real exports repeat the same numbers a lot.
     """
-    distinct = pd.Series(values.dropna().unique())
-    mapping = dict(zip(distinct, distinct.map(_to_e164)))
-    return values.map(mapping)
+    if regions is None:
+        regions = pd.Series(DEFAULT_REGION, index=values.index)
+    regions = regions.where(regions.notna() & (regions.astype(str).str.len() == 2), DEFAULT_REGION).astype(str).str.upper()
+    pairs = pd.DataFrame({"value": values, "region": regions}).dropna(subset=["value"]).drop_duplicates()
+    mapping = {(v, r): _to_e164(v, r) for v, r in zip(pairs["value"], pairs["region"])}
+    return pd.Series([mapping.get((v, r)) if isinstance(v, str) else None for v, r in zip(values, regions)],
+                     index=values.index, dtype=object)

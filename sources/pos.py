@@ -48,10 +48,29 @@ WITH history AS (
            min(_file_date) AS first_export,
            min({german_date('Letzter_Einkauf')}) AS first_purchase
     FROM raw_pos GROUP BY 1
+), shop_places AS (
+    -- Where the shop's customers say a place is: a card has no country, and a four-digit
+    -- postcode is Austrian or Swiss (`1010 Wien`) as often as a German one that lost its
+    -- leading zero (`1067 Dresden`).
+    SELECT trim(address_zip) AS zip, lower(trim(address_city)) AS city,
+           coalesce(upper(nullif(trim(address_country), '')), 'DE') AS country, count(*) AS records
+    FROM raw_shop WHERE nullif(trim(address_city), '') IS NOT NULL GROUP BY ALL
 ), newest AS (
     SELECT * FROM raw_pos
     QUALIFY row_number() OVER (PARTITION BY trim(Kartennummer)
                                ORDER BY _file_date DESC NULLS LAST, _file_name DESC, _loaded_at DESC, _record_number DESC) = 1
+), card_country AS (
+    -- A four-digit postcode is in the country the shop's records give for that postcode
+    -- and place (or, failing that, for that place across the border); German otherwise.
+    SELECT trim(n.Kartennummer) AS card,
+           CASE WHEN regexp_matches(trim(n.PLZ), '^[0-9]{{4}}$') THEN coalesce(
+               (SELECT arg_max(p.country, p.records * 4 + CASE p.country WHEN 'DE' THEN 3 WHEN 'AT' THEN 2 ELSE 1 END)
+                FROM shop_places p WHERE p.city = lower(trim(n.Ort)) AND p.zip IN (trim(n.PLZ), '0' || trim(n.PLZ))),
+               (SELECT arg_max(p.country, p.records * 4 + CASE p.country WHEN 'AT' THEN 2 ELSE 1 END)
+                FROM shop_places p WHERE p.city = lower(trim(n.Ort)) AND p.country <> 'DE'
+                  AND regexp_matches(p.zip, '^[0-9]{{4}}$')),
+               'DE') ELSE 'DE' END AS country
+    FROM newest n
 )
 SELECT
     'pos' AS source,
@@ -64,9 +83,9 @@ SELECT
     false AS email_bounced,
     nullif(trim(Telefon), '') AS phone,
     nullif(trim(Strasse), '') AS street,
-    {postal_code_sql('PLZ')} AS postal_code,
+    {postal_code_sql('PLZ', 'c.country')} AS postal_code,
     nullif(trim(Ort), '') AS city,
-    'DE' AS country,
+    c.country,
     NULL AS customer_number_ref,
     CASE WHEN upper(trim(Werbung_erlaubt)) IN ('J', 'JA') THEN 'yes' WHEN upper(trim(Werbung_erlaubt)) IN ('N', 'NEIN') THEN 'no' END
         AS consent_decision,
@@ -80,4 +99,5 @@ SELECT
     NULL AS notes,
     _file_hash AS file_hash, _file_name AS file_name, _line_hint AS line_number
 FROM newest n JOIN history h ON h.card = trim(n.Kartennummer)
+JOIN card_country c ON c.card = trim(n.Kartennummer)
 """

@@ -118,3 +118,58 @@ def test_the_report_renders_in_a_headless_browser_with_the_counts(con, tmp_path)
     subprocess.run([CHROMIUM, *HEADLESS, f"--user-data-dir={profile}", f"--screenshot={screenshot}",
                     "--window-size=1280,2000", report.as_uri()], capture_output=True, timeout=120)
     assert screenshot.exists() and screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _person_with_sensitive(con, condition: str) -> tuple[str, str]:
+    """(golden_id, record_key) of the first person with a staged sensitive value like that."""
+    return con.execute(
+        f"SELECT m.golden_id, s.record_key FROM staged_sensitive s JOIN golden_membership m USING (record_key) "
+        f"WHERE {condition} ORDER BY s.record_key LIMIT 1").fetchall()[0]
+
+
+def test_a_city_that_equals_another_persons_interest_passes(con, tmp_path):
+    # `Wein`, a subscriber's interest, and `Wein`, another customer's mistyped Wien.
+    subscriber, key = _person_with_sensitive(con, "s.interests IS NOT NULL")
+    con.execute("UPDATE staged_sensitive SET interests = 'Wein' WHERE record_key = ?", [key])
+    con.execute("UPDATE golden_customers SET city = 'Wein', country = 'AT' WHERE golden_id = "
+                "(SELECT min(golden_id) FROM golden_customers WHERE golden_id <> ?)", [subscriber])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "privacy:expect_table_row_count_to_equal:None" not in failed(outcome, blocking=True)
+    assert outcome.success, [r for r in outcome.results if not r.success]
+
+
+def test_a_persons_own_interest_in_their_row_blocks(con, tmp_path):
+    subscriber, key = _person_with_sensitive(con, "s.interests IS NOT NULL")
+    con.execute("UPDATE staged_sensitive SET interests = 'Wein' WHERE record_key = ?", [key])
+    con.execute("UPDATE golden_customers SET salutation = 'Wein' WHERE golden_id = ?", [subscriber])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "privacy:expect_table_row_count_to_equal:None" in failed(outcome, blocking=True)
+
+
+@pytest.mark.parametrize("fmt", ["%d.%m.%Y", "%Y-%m-%d"])
+def test_a_birthday_copied_into_the_persons_row_blocks(con, tmp_path, fmt):
+    person, key = _person_with_sensitive(con, "s.birth_date IS NOT NULL")
+    con.execute(f"UPDATE golden_customers SET street = strftime((SELECT birth_date FROM staged_sensitive "
+                f"WHERE record_key = ?), '{fmt}') WHERE golden_id = ?", [key, person])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "privacy:expect_table_row_count_to_equal:None" in failed(outcome, blocking=True)
+
+
+def test_a_hotline_note_copied_into_any_row_blocks(con, tmp_path):
+    _, key = _person_with_sensitive(con, "length(s.notes) > 30")
+    # Another person's row, the note's line breaks and punctuation flattened: still its text.
+    con.execute("UPDATE golden_customers SET city = (SELECT replace(notes, chr(10), ' ') FROM staged_sensitive "
+                "WHERE record_key = ?) WHERE golden_id = (SELECT max(golden_id) FROM golden_customers)", [key])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "privacy:expect_table_row_count_to_equal:None" in failed(outcome, blocking=True)
+
+
+def test_a_yes_for_an_address_that_opted_out_later_elsewhere_blocks(con, tmp_path):
+    person, email = con.execute("SELECT golden_id, email FROM golden_customers WHERE marketing_consent AND email IS NOT NULL "
+                                "ORDER BY golden_id LIMIT 1").fetchall()[0]
+    # The same address unsubscribed afterwards on a record of nobody's golden row.
+    con.execute("INSERT INTO staged_records (record_key, source, source_record_id, email, consent_decision, consent_at) "
+                "SELECT 'newsletter:NL-X', 'newsletter', 'NL-X', ?, 'no', consent_updated_at + INTERVAL 1 DAY "
+                "FROM golden_customers WHERE golden_id = ?", [email.upper(), person])
+    outcome = validate_golden(con, tmp_path / "gx")
+    assert "customers:expect_column_values_to_be_in_set:consent_not_suppressed" in failed(outcome, blocking=True)

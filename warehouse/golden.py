@@ -17,7 +17,11 @@ CONTRACT_COLUMNS = (
     "postal_code", "city", "country", "marketing_consent", "consent_source", "consent_updated_at",
     "total_revenue", "source_count", "first_seen_at", "last_seen_at", "updated_at",
 )
-COMPARED = [c for c in CONTRACT_COLUMNS if c not in ("golden_id", "updated_at")]
+# Columns added beside the contract's (it grows by adding): the address the e-mail opt-in
+# belongs to, so marketing never mails an address that did not opt in.
+ADDED_COLUMNS = ("consent_email",)
+GOLDEN_COLUMNS = CONTRACT_COLUMNS + ADDED_COLUMNS
+COMPARED = [c for c in GOLDEN_COLUMNS if c not in ("golden_id", "updated_at")]
 
 GOLDEN_DDL = """
 CREATE TABLE IF NOT EXISTS golden_customers (
@@ -25,9 +29,11 @@ CREATE TABLE IF NOT EXISTS golden_customers (
     phone VARCHAR, street VARCHAR, house_number VARCHAR, postal_code VARCHAR, city VARCHAR, country VARCHAR,
     marketing_consent BOOLEAN NOT NULL, consent_source VARCHAR, consent_updated_at TIMESTAMP,
     total_revenue DECIMAL(12,2), source_count INTEGER, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP,
-    updated_at TIMESTAMP
+    updated_at TIMESTAMP, consent_email VARCHAR
 )
 """
+# A warehouse made before a column was added gets it (empty until this run fills it).
+GOLDEN_UPGRADE = "ALTER TABLE golden_customers ADD COLUMN IF NOT EXISTS consent_email VARCHAR"
 
 
 @dataclass
@@ -74,6 +80,7 @@ def write_change_feed(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
 def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime) -> GoldenReport:
     con.execute(IDS_DDL)
     con.execute(GOLDEN_DDL)
+    con.execute(GOLDEN_UPGRADE)
     ids = assign_golden_ids(con, run_at)
     build_survivors(con, settings.review_lower, settings.review_upper)
 
@@ -82,9 +89,10 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     con.execute("DELETE FROM golden_customers")
     con.execute(
         f"""
-        INSERT INTO golden_customers
+        INSERT INTO golden_customers ({', '.join(GOLDEN_COLUMNS)})
         SELECT {', '.join('s.' + c for c in CONTRACT_COLUMNS if c != 'updated_at')},
-               CASE WHEN p.golden_id IS NULL OR {changed} THEN ?::TIMESTAMP ELSE p.updated_at END
+               CASE WHEN p.golden_id IS NULL OR {changed} THEN ?::TIMESTAMP ELSE p.updated_at END,
+               {', '.join('s.' + c for c in ADDED_COLUMNS)}
         FROM _survivors s LEFT JOIN golden_customers_previous p USING (golden_id)
         """,
         [run_at],

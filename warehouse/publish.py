@@ -30,6 +30,8 @@ PUBLISHED_TABLES = {
     "customer_changes": ("SELECT * FROM customer_changes", None),
     "review_queue": ("SELECT * FROM review_queue", None),
     "golden_provenance": ("SELECT * FROM golden_provenance", None),
+    # Which decision each person's consent comes from, and why a yes was not published.
+    "customer_consent": ("SELECT * FROM golden_consent", None),
 }
 
 
