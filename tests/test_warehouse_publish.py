@@ -108,3 +108,20 @@ def test_merge_keeps_the_older_id_and_split_keeps_the_larger_part(tmp_path):
     # The same clusters again: nothing changes.
     assign_golden_ids(con, datetime(2026, 1, 5))
     assert _ids(con) == ids
+
+
+def test_every_published_table_and_column_says_what_it_means(tmp_path):
+    from demo.generate import generate
+    from pipelines.steps import run_all_steps
+    from warehouse.published_comments import undocumented
+    from warehouse.settings import Settings
+
+    generate(tmp_path / "demo", persons=200, seed=8, days=1)
+    settings = Settings(landing_dir=tmp_path / "demo" / "landing", warehouse_path=tmp_path / "w.duckdb",
+                        published_path=tmp_path / "golden.duckdb", reports_dir=tmp_path / "reports")
+    run_all_steps(settings)
+    with duckdb.connect(str(settings.published_path), read_only=True) as con:
+        assert undocumented(con) == []
+        comment = con.execute("SELECT comment FROM duckdb_columns() WHERE table_name = 'customers' "
+                              "AND column_name = 'first_seen_at'").fetchall()[0][0]
+    assert "UTC" in comment

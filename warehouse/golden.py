@@ -18,8 +18,9 @@ CONTRACT_COLUMNS = (
     "total_revenue", "source_count", "first_seen_at", "last_seen_at", "updated_at",
 )
 # Columns added beside the contract's (it grows by adding): the address the e-mail opt-in
-# belongs to, so marketing never mails an address that did not opt in.
-ADDED_COLUMNS = ("consent_email",)
+# belongs to, so marketing never mails an address that did not opt in; in how many of the
+# source systems the person is (source_count counts records: two cards are two).
+ADDED_COLUMNS = ("consent_email", "source_systems")
 GOLDEN_COLUMNS = CONTRACT_COLUMNS + ADDED_COLUMNS
 COMPARED = [c for c in GOLDEN_COLUMNS if c not in ("golden_id", "updated_at")]
 
@@ -29,11 +30,14 @@ CREATE TABLE IF NOT EXISTS golden_customers (
     phone VARCHAR, street VARCHAR, house_number VARCHAR, postal_code VARCHAR, city VARCHAR, country VARCHAR,
     marketing_consent BOOLEAN NOT NULL, consent_source VARCHAR, consent_updated_at TIMESTAMP,
     total_revenue DECIMAL(12,2), source_count INTEGER, first_seen_at TIMESTAMP, last_seen_at TIMESTAMP,
-    updated_at TIMESTAMP, consent_email VARCHAR
+    updated_at TIMESTAMP, consent_email VARCHAR, source_systems INTEGER
 )
 """
 # A warehouse made before a column was added gets it (empty until this run fills it).
-GOLDEN_UPGRADE = "ALTER TABLE golden_customers ADD COLUMN IF NOT EXISTS consent_email VARCHAR"
+GOLDEN_UPGRADE = """
+ALTER TABLE golden_customers ADD COLUMN IF NOT EXISTS consent_email VARCHAR;
+ALTER TABLE golden_customers ADD COLUMN IF NOT EXISTS source_systems INTEGER;
+"""
 
 
 @dataclass

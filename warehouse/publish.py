@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.golden import GOLDEN_DDL
+from warehouse.published_comments import comment_published_tables
 
 # published table -> (warehouse query, DDL of the published table)
 PUBLISHED_TABLES = {
@@ -63,6 +64,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
             f"(SELECT count(*) FROM {alias}.customers) AS customers",
             [run_at],
         )
+        comment_published_tables(con, alias)
         counts = con.execute(
             f"SELECT (SELECT count(*) FROM {alias}.customers), (SELECT count(*) FROM {alias}.customer_sources)"
         ).fetchall()[0]

@@ -93,6 +93,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
             SELECT golden_id,
                    CAST(coalesce(sum(revenue) FILTER (WHERE source IN ('shop', 'pos')), 0) AS DECIMAL(12,2)) AS total_revenue,
                    CAST(count(*) AS INTEGER) AS source_count,
+                   CAST(count(DISTINCT source) AS INTEGER) AS source_systems,
                    min(least(first_seen_at, last_seen_at)) AS first_seen_at,
                    max(greatest(first_seen_at, last_seen_at)) AS last_seen_at
             FROM _records GROUP BY golden_id
@@ -103,7 +104,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
                a.street, a.house_number, a.postal_code, a.city, a.country,
                coalesce(c.marketing_consent, false) AS marketing_consent,
                c.source AS consent_source, c.consent_at AS consent_updated_at,
-               t.total_revenue, t.source_count, t.first_seen_at, t.last_seen_at, c.consent_email,
+               t.total_revenue, t.source_count, t.first_seen_at, t.last_seen_at, c.consent_email, t.source_systems,
                s.source AS salutation_src, s.source_record_id AS salutation_id,
                f.source AS first_name_src, f.source_record_id AS first_name_id,
                l.source AS last_name_src, l.source_record_id AS last_name_id,
