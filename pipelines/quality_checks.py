@@ -1,6 +1,7 @@
 """great-expectations suites as Dagster asset checks, and the analysts' report."""
 
 
+from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +10,7 @@ from pipelines.golden_assets import _run_started_at, golden_customers, published
 from pipelines.ingest_assets import WAREHOUSE_POOL
 from pipelines.linkage_assets import staged_records
 from pipelines.resources import KundenstammSettings
+from quality.expectations import golden_checks, staged_checks
 from quality.outcomes import load_outcomes, save_outcome
 from quality.report import write_report
 from quality.validation import ValidationOutcome, validate_golden, validate_staged
@@ -24,62 +26,71 @@ def _thresholds(kundenstamm: KundenstammSettings) -> dict[str, float]:
             "review to": kundenstamm.review_upper}
 
 
-def _check_result(outcome: ValidationOutcome, blocking_only: bool) -> dg.AssetCheckResult:
-    failed = [r for r in outcome.results if not r.success]
-    failed_blocking = [r for r in failed if r.blocking]
-    passed = not (failed_blocking if blocking_only else failed)
-    return dg.AssetCheckResult(
-        passed=passed,
-        severity=dg.AssetCheckSeverity.ERROR if failed_blocking else dg.AssetCheckSeverity.WARN,
-        metadata={
-            "expectations": dg.MetadataValue.int(len(outcome.results)),
-            "failed": dg.MetadataValue.int(len(failed)),
-            "failed_blocking": dg.MetadataValue.int(len(failed_blocking)),
-            "failures": dg.MetadataValue.md(
-                "\n".join(f"- `{r.expectation}` on `{r.column or '-'}`: {r.detail}" for r in failed) or "none"
-            ),
-            "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or "")),
-        },
-    )
+def check_name(frame: str, expectation: str, column: str | None) -> str:
+    """A short, stable Dagster check name for one expectation: `customers__unique__golden_id`."""
+    short = expectation.removeprefix("expect_").replace("column_values_to_", "").replace("table_", "")
+    # A suite over one frame (the staged records) needs no frame in the name.
+    return "__".join(part for part in (frame if frame != "records" else "", short, column) if part)
+
+
+def _specs(asset, checks: dict[str, list], prefix: str = "") -> list[dg.AssetCheckSpec]:
+    return [dg.AssetCheckSpec(prefix + check_name(frame, c.expectation.expectation_type,
+                                                  getattr(c.expectation, "column", None)),
+                              asset=asset, blocking=c.blocking, description=c.why)
+            for frame, frame_checks in checks.items() for c in frame_checks]
+
+
+def _results(outcome: ValidationOutcome, prefix: str = "") -> list[dg.AssetCheckResult]:
+    """One result per expectation: a failure shows which expectation failed and how much."""
+    return [
+        dg.AssetCheckResult(
+            check_name=prefix + check_name(r.frame, r.expectation, r.column),
+            passed=r.success,
+            severity=dg.AssetCheckSeverity.ERROR if r.blocking else dg.AssetCheckSeverity.WARN,
+            description=r.detail,
+            metadata={"blocks_publishing": dg.MetadataValue.bool(r.blocking),
+                      "data_docs": dg.MetadataValue.path(str(outcome.data_docs_path or ""))},
+        )
+        for r in outcome.results
+    ]
 
 
 def _staged_check(source: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=staged_records,
+    @dg.multi_asset_check(
+        specs=_specs(staged_records, {"records": staged_checks(datetime.now())}, prefix=f"{source}__"),
         name=f"{source}_expectations",
-        description=f"great-expectations suite on the staged {source} records (warns, never blocks).",
-        blocking=False,
+        description=f"great-expectations suite on the staged {source} records, one check per expectation "
+        "(they warn, never block).",
         pool=WAREHOUSE_POOL,
     )
-    def check(kundenstamm: KundenstammSettings) -> dg.AssetCheckResult:
+    def check(kundenstamm: KundenstammSettings):
         with kundenstamm.warehouse() as con:
             outcome = validate_staged(con, source, _gx_root(kundenstamm))
         save_outcome(Path(kundenstamm.reports_dir), outcome)
-        return _check_result(outcome, blocking_only=False)
+        yield from _results(outcome, prefix=f"{source}__")
 
     return check
 
 
-@dg.asset_check(
-    asset=golden_customers,
-    description="great-expectations suite on the golden table. Consent safety, privacy, unique "
-    "ids and completeness of customer_sources block publishing; format checks only warn.",
-    blocking=True,
+@dg.multi_asset_check(
+    specs=_specs(golden_customers, golden_checks()),
+    name="golden_expectations",
+    description="great-expectations suite on the golden table, one check per expectation. Consent safety, "
+    "privacy, unique ids and completeness of customer_sources block publishing; format checks only warn.",
     pool=WAREHOUSE_POOL,
 )
-def golden_expectations(context: dg.AssetCheckExecutionContext, kundenstamm: KundenstammSettings) -> dg.AssetCheckResult:
+def golden_expectations(context: dg.AssetCheckExecutionContext, kundenstamm: KundenstammSettings):
     with kundenstamm.warehouse() as con:
         outcome = validate_golden(con, _gx_root(kundenstamm))
         save_outcome(Path(kundenstamm.reports_dir), outcome)
-        result = _check_result(outcome, blocking_only=True)
-        if not result.passed:
+        if outcome.blocking_failures:
             # Publishing stops here, so the report is written now: analysts must see why.
             report = write_report(
                 con, Path(kundenstamm.reports_dir), load_outcomes(Path(kundenstamm.reports_dir)),
                 _run_started_at(context), _thresholds(kundenstamm),
             )
             context.log.error(f"golden table failed blocking expectations; report: {report}")
-    return result
+    yield from _results(outcome)
 
 
 @dg.asset(
