@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.golden import GOLDEN_DDL
+from warehouse.search_index import build_search_index
 
 # published table -> (warehouse query, DDL of the published table)
 PUBLISHED_TABLES = {
@@ -51,6 +52,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
                 con.execute(f"INSERT INTO {alias}.{table} {query}")
             else:
                 con.execute(f"CREATE TABLE {alias}.{table} AS {query}")
+        # What staff look customers up by (web/ reads these), built from the same tables.
+        build_search_index(con, alias)
         con.execute(
             f"CREATE TABLE {alias}.publication AS SELECT ?::TIMESTAMP AS published_at, "
             f"(SELECT count(*) FROM {alias}.customers) AS customers",
