@@ -55,9 +55,17 @@ class PublishedFile:
         identity = _identity(self.path)
         if identity is None:
             return None
-        # Opening the path resolves it once: the file object we get stays ours even when
-        # the next version replaces the name a moment later.
-        con = duckdb.connect(str(self.path), read_only=True, config={"memory_limit": self.memory_limit, "threads": 1})
+        # An in-memory database of its own per version, with the file attached read-only:
+        # `duckdb.connect(path)` would hand back the instance already open for that path
+        # (DuckDB caches instances by path), i.e. the old version. The file object we attach
+        # stays ours even when the next version replaces the name a moment later.
+        con = duckdb.connect(":memory:", config={"memory_limit": self.memory_limit, "threads": 1})
+        try:
+            quoted = str(self.path).replace("'", "''")
+            con.execute(f"ATTACH '{quoted}' AS published (READ_ONLY)")
+        except BaseException:
+            con.close()
+            raise
         # The identity of what we opened (the name may have moved on in between: then the
         # next check simply opens again).
         return _Version(identity, con)
@@ -94,6 +102,7 @@ class PublishedFile:
                 raise NotPublishedYet(f"nothing published yet at {self.path}")
             version.users += 1
             cur = version.con.cursor()
+        cur.execute("USE published")
         try:
             yield cur
         finally:
