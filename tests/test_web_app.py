@@ -17,6 +17,7 @@ import pytest
 from demo.generate import generate
 from linkage.names import fold
 from pipelines.steps import run_all_steps
+from warehouse.reminders import DAYS_WITHOUT_CONTACT, MIN_REVENUE
 from warehouse.settings import Settings
 from tests.generated import deliver, delivery_days
 from tests.web_server import Server, kundenstamm, web_env
@@ -124,6 +125,16 @@ def test_every_kind_of_search_finds_the_person_and_nobody_gets_in_without_loggin
         assert status == 200 and last in page
         with sqlite3.connect(site / "web-store.sqlite3") as store:
             assert (AGENT[0], golden_id, "page") in store.execute("SELECT username, golden_id, action FROM audit").fetchall()
+        # reminders: valuable customers without contact for long, oldest contact first
+        expected = """SELECT golden_id FROM customers, publication
+                      WHERE total_revenue > ? AND last_seen_at < published_at - INTERVAL (?) DAY
+                      ORDER BY last_seen_at, golden_id"""
+        assert [r[0] for r in published(site, "SELECT golden_id FROM reminders")] == [
+            r[0] for r in published(site, expected, [MIN_REVENUE, DAYS_WITHOUT_CONTACT])]
+        status, _, page = agent.get("/reminders?min_revenue=300&days=200")
+        shown = re.findall(r'href="/customers/([^"]+)"', page)
+        wanted = [r[0] for r in published(site, expected, [300, 200])][:200]
+        assert status == 200 and wanted and shown == wanted
         # removed users are out at once
         assert kundenstamm(web_env(site, site / "golden.duckdb", site / "landing"), "user", "remove", AGENT[0]).returncode == 0
         assert server.api("/api/search", *AGENT, {"q": last})[0] == 401

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.golden import GOLDEN_DDL
+from warehouse.reminders import build_reminders
 from warehouse.search_index import build_search_index
 
 # published table -> (warehouse query, DDL of the published table)
@@ -59,6 +60,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
             f"(SELECT count(*) FROM {alias}.customers) AS customers",
             [run_at],
         )
+        build_reminders(con, alias)
         counts = con.execute(
             f"SELECT (SELECT count(*) FROM {alias}.customers), (SELECT count(*) FROM {alias}.customer_sources)"
         ).fetchall()[0]

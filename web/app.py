@@ -1,6 +1,6 @@
 """The Starlette application: pages (sessions) and a JSON API (HTTP Basic) over the published file.
 
-Routes: `/login`, `/logout`, `/` (search), `/customers/{id}`, `/review` (analysts),
+Routes: `/login`, `/logout`, `/` (search), `/customers/{id}`, `/review` (analysts), `/reminders`,
 `/audit` (admins), `/api/search`, `/api/customers/{id}`, `/healthz` (no personal data).
 Endpoints are plain functions; Starlette runs them in its thread pool, each request on a
 cursor of one published version (web/published.py).
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from warehouse.reminders import reminders_sql
 from warehouse.settings import Settings
 from web import customers, review
 from web.auth import LOGIN_CSRF_COOKIE, SESSION_COOKIE, Authenticator, User, same_token
@@ -245,6 +246,26 @@ class WebApp:
         self.store.sent_decision(key_l, key_r, decision, user.name, written.name)
         return f"{key_l} / {key_r}: {decision} — written to {written.name}; the next pipeline run applies it."
 
+    def reminders_page(self, request: Request) -> Response:
+        """Valuable customers nobody has heard from: the published `reminders`, bounds adjustable."""
+        user = self._page_user(request)
+        if user is None:
+            return self._login_redirect(request)
+        with self._cursor() as cur:
+            defaults = cur.execute("SELECT min_revenue, days FROM reminder_settings").fetchall()[0]
+            try:
+                min_revenue = float(request.query_params.get("min_revenue") or defaults[0])
+                days = int(request.query_params.get("days") or defaults[1])
+            except ValueError:
+                min_revenue, days = float(defaults[0]), int(defaults[1])
+            columns = ("golden_id", "first_name", "last_name", "postal_code", "city", "phone", "email",
+                       "total_revenue", "last_seen_at", "days_without_contact")
+            sql = reminders_sql("published", "(SELECT $min_revenue::DECIMAL(12,2) AS min_revenue, $days::INTEGER AS days)")
+            total = cur.execute(f"SELECT count(*) FROM ({sql})", {"min_revenue": min_revenue, "days": days}).fetchall()[0][0]
+            rows = [dict(zip(columns, r)) for r in cur.execute(
+                f"SELECT {', '.join(columns)} FROM ({sql}) LIMIT 200", {"min_revenue": min_revenue, "days": days}).fetchall()]
+        return self.page(request, "reminders.html", user, rows=rows, total=total, min_revenue=min_revenue, days=days)
+
     def audit_page(self, request: Request) -> Response:
         user = self.auth.from_session(request)
         if user is None:
@@ -274,6 +295,7 @@ def create_app(settings: Settings, store_path: Path, check_seconds: float = 0.5)
         Route("/", web.search_page),
         Route("/customers/{golden_id}", web.customer_page),
         Route("/review", web.review_page, methods=["GET", "POST"]),
+        Route("/reminders", web.reminders_page),
         Route("/audit", web.audit_page),
         Route("/api/search", web.api_search),
         Route("/api/customers/{golden_id}", web.api_customer),
