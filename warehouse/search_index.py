@@ -19,8 +19,8 @@ Tables (all prefixed `lookup_`):
   `lookup_number_variants(variant, number)`: each number with one digit left out (and
   itself): a number typed with one wrong, missing, extra or swapped digit shares a
   variant with the right one (symmetric deletion).
-- `lookup_name_tokens(token, role, golden_id)`: every word of a first or last name;
-  `lookup_token_variants(variant, token)` the same one-deletion variants over the
+- `lookup_name_postings(token, first_ids, last_ids)`: every word of a first or last name
+  with the customers who bear it in that role; `lookup_token_variants(variant, token)` the same one-deletion variants over the
   distinct words; `lookup_token_phonetics(code, token)` their Kölner Phonetik codes.
 - `lookup_places(golden_id, postal_code, city)` for narrowing by postcode or city.
 """
@@ -32,6 +32,12 @@ import pandas as pd
 
 from linkage.names import fold_sql, koelner_phonetik
 from warehouse.review_queue import explanation_sql
+
+INDEXED = (
+    ("lookup_records", "golden_id"), ("lookup_records", "record_key"), ("lookup_emails", "email"),
+    ("lookup_phones", "phone"), ("lookup_numbers", "number"), ("lookup_number_variants", "variant"),
+    ("lookup_token_variants", "variant"), ("lookup_token_phonetics", "code"),
+)
 
 # Each record behind a customer: golden_sources says who stands for it now.
 _MEMBERS = """
@@ -133,17 +139,27 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
     )
     con.execute(
         f"""
-        CREATE TABLE {db}.lookup_name_tokens AS
+        CREATE OR REPLACE TEMP TABLE _name_tokens AS
         SELECT DISTINCT token, role, golden_id FROM (
             SELECT unnest(regexp_split_to_array(regexp_replace(first_name, '[^a-z]+', ' ', 'g'), ' ')) AS token,
                    'first' AS role, golden_id FROM _names
             UNION ALL
             SELECT unnest(regexp_split_to_array(regexp_replace(last_name, '[^a-z]+', ' ', 'g'), ' ')), 'last', golden_id
             FROM _names
-        ) WHERE length(token) >= 2 ORDER BY token
+        ) WHERE length(token) >= 2
         """
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tokens AS SELECT DISTINCT token FROM {db}.lookup_name_tokens")
+    # One row per word with the customers who bear it as a first and as a last name: a
+    # search scans the distinct words (tens of thousands), not every customer's words.
+    con.execute(
+        f"""
+        CREATE TABLE {db}.lookup_name_postings AS
+        SELECT token, list(golden_id ORDER BY golden_id) FILTER (WHERE role = 'first') AS first_ids,
+               list(golden_id ORDER BY golden_id) FILTER (WHERE role = 'last') AS last_ids
+        FROM _name_tokens GROUP BY token ORDER BY token
+        """
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _tokens AS SELECT token FROM {db}.lookup_name_postings")
     con.execute(
         f"CREATE TABLE {db}.lookup_token_variants AS SELECT variant, token FROM "
         f"({_one_deletion_variants('_tokens', 'token')}) WHERE length(variant) >= 2 ORDER BY variant"
@@ -165,9 +181,13 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
         ) WHERE postal_code IS NOT NULL OR city IS NOT NULL ORDER BY golden_id
         """
     )
-    for table in ("_members", "_links", "_link_pairs", "_link_reasons", "_names", "_tokens"):
+    # A search is a handful of point lookups; without an index each one scans its whole
+    # table (tens of milliseconds at 100,000 persons), with one it takes well under one.
+    for table, column in INDEXED:
+        con.execute(f"CREATE INDEX {table}_{column} ON {db}.{table} ({column})")
+    for table in ("_members", "_links", "_link_pairs", "_link_reasons", "_names", "_name_tokens", "_tokens"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     counts = {}
-    for table in ("lookup_records", "lookup_emails", "lookup_phones", "lookup_numbers", "lookup_name_tokens"):
+    for table in ("lookup_records", "lookup_emails", "lookup_phones", "lookup_numbers", "lookup_name_postings"):
         counts[table] = con.execute(f"SELECT count(*) FROM {db}.{table}").fetchall()[0][0]
     return counts

@@ -64,22 +64,30 @@ def _phone_hits(cur: duckdb.DuckDBPyConnection, text: str) -> list[Hit]:
     return [Hit(r[0], EXACT, "phone") for r in rows]
 
 
+def _each(cur: duckdb.DuckDBPyConnection, select: str, values: list) -> list[tuple]:
+    """`select` (with one `?`) for each value, as one query of point lookups.
+
+    `col IN (…)` would be planned as a join over the whole table; `col = ?` uses the
+    table's index (warehouse/search_index.py), so a search reads a few index entries.
+    """
+    if not values:
+        return []
+    sql = " UNION ALL ".join(f"({select})" for _ in values)
+    return cur.execute(sql, [v for value in values for v in (value if isinstance(value, tuple) else (value,))]).fetchall()
+
+
 def _number_hits(cur: duckdb.DuckDBPyConnection, digits: str) -> list[Hit]:
     """Customer and card numbers without their prefix; one wrong, missing, extra or swapped digit."""
     if not MIN_NUMBER_DIGITS <= len(digits) <= 16:
         return []
-    variants = sorted(_one_deletions(digits))
-    rows = cur.execute(
-        f"""
-        SELECT n.golden_id, max(CASE WHEN n.number = $digits THEN {EXACT} ELSE {NUMBER_TYPO} END)
-        FROM (SELECT DISTINCT number FROM lookup_number_variants WHERE variant IN (SELECT unnest($variants))) v
-        JOIN lookup_numbers n USING (number)
-        WHERE damerau_levenshtein(n.number, $digits) <= 1
-        GROUP BY n.golden_id
-        """,
-        {"digits": digits, "variants": variants},
-    ).fetchall()
-    return [Hit(r[0], float(r[1]), "number") for r in rows]
+    numbers = sorted({r[0] for r in _each(cur, "SELECT number FROM lookup_number_variants WHERE variant = ?",
+                                          sorted(_one_deletions(digits)))})
+    best: dict[str, float] = {}
+    for golden_id, number in _each(cur, "SELECT golden_id, number FROM lookup_numbers WHERE number = ?",
+                                   [n for n in numbers if _one_edit(n, digits)]):
+        score = EXACT if number == digits else NUMBER_TYPO
+        best[golden_id] = max(best.get(golden_id, 0.0), score)
+    return [Hit(g, score, "number") for g, score in best.items()]
 
 
 def _name_score_sql(n: int) -> str:
@@ -97,43 +105,72 @@ def _name_score_sql(n: int) -> str:
     return f"greatest({', '.join(readings)})"
 
 
+def _matching_words(cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> dict[tuple[int, str], float]:
+    """(typed word's position, indexed word) -> how well they match."""
+    matched: dict[tuple[int, str], float] = {}
+    lookups = [(i, v) for i, t in enumerate(tokens) for v in sorted(_one_deletions(t)) if len(v) >= 2]
+    rows = _each(cur, "SELECT ?::INTEGER, token FROM lookup_token_variants WHERE variant = ?", lookups)
+    for i, token in rows:
+        typed = tokens[i]
+        quality = EXACT if token == typed else TYPO
+        if quality == EXACT or _one_edit(token, typed):
+            matched[(i, token)] = max(matched.get((i, token), 0.0), quality)
+    codes = [(i, c) for i, t in enumerate(tokens) for c in [koelner_phonetik(t)] if c and len(c) >= 2]
+    for i, token in _each(cur, "SELECT ?::INTEGER, token FROM lookup_token_phonetics WHERE code = ?", codes):
+        matched[(i, token)] = max(matched.get((i, token), 0.0), SOUNDS_ALIKE)
+    return matched
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """At most one character wrong, missing, extra, or two neighbours swapped."""
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = sorted((a, b), key=len)
+    return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
+
+
 def _name_hits(cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[Hit]:
     tokens = tokens[:4]
     n = len(tokens)
     if n == 0:
         return []
-    variants = [(i, t, v) for i, t in enumerate(tokens) for v in sorted(_one_deletions(t)) if len(v) >= 2]
-    codes = [(i, c) for i, t in enumerate(tokens) for c in [koelner_phonetik(t)] if c and len(c) >= 2]
-    cur.execute("CREATE OR REPLACE TEMP TABLE _qv (i INTEGER, t VARCHAR, variant VARCHAR)")
-    cur.executemany("INSERT INTO _qv VALUES (?, ?, ?)", variants)
-    cur.execute("CREATE OR REPLACE TEMP TABLE _qc (i INTEGER, code VARCHAR)")
-    if codes:
-        cur.executemany("INSERT INTO _qc VALUES (?, ?)", codes)
+    matched = _matching_words(cur, tokens)
+    if not matched:
+        return []
     pivot = ", ".join(
         f"max(quality) FILTER (WHERE i = {i} AND role = 'first') AS f{i}, "
         f"max(quality) FILTER (WHERE i = {i} AND role = 'last') AS l{i}"
         for i in range(n)
     )
+    positions, words, qualities = zip(*((i, t, q) for (i, t), q in sorted(matched.items())))
     rows = cur.execute(
         f"""
-        WITH matched AS (
-            SELECT q.i, v.token, CASE WHEN v.token = q.t THEN {EXACT} ELSE {TYPO} END AS quality
-            FROM _qv q JOIN lookup_token_variants v ON v.variant = q.variant
-            WHERE damerau_levenshtein(v.token, q.t) <= 1
+        WITH best AS (
+            SELECT unnest($positions) AS i, unnest($words) AS token, unnest($qualities) AS quality
+        ), postings AS (
+            -- One row per word with the customers who bear it: a scan of the distinct words,
+            -- not of every customer's every word.
+            SELECT b.i, b.quality, 'first' AS role, unnest(p.first_ids) AS golden_id
+            FROM best b JOIN lookup_name_postings p USING (token)
             UNION ALL
-            SELECT q.i, p.token, {SOUNDS_ALIKE} FROM _qc q JOIN lookup_token_phonetics p ON p.code = q.code
-        ), best AS (
-            SELECT i, token, max(quality) AS quality FROM matched GROUP BY i, token
+            SELECT b.i, b.quality, 'last', unnest(p.last_ids) FROM best b JOIN lookup_name_postings p USING (token)
         ), hits AS (
-            SELECT n.golden_id, b.i, n.role, max(b.quality) AS quality
-            FROM best b JOIN lookup_name_tokens n USING (token) GROUP BY ALL
+            SELECT golden_id, i, role, max(quality) AS quality FROM postings GROUP BY ALL
         ), per_customer AS (
             SELECT golden_id, {pivot} FROM hits GROUP BY golden_id
         )
-        SELECT golden_id, {_name_score_sql(n)} AS score FROM per_customer
-        """
+        SELECT golden_id, score FROM (SELECT golden_id, {_name_score_sql(n)} AS score FROM per_customer)
+        WHERE score >= {MIN_NAME_SCORE}
+        """,
+        {"positions": list(positions), "words": list(words), "qualities": list(qualities)},
     ).fetchall()
-    return [Hit(r[0], float(r[1]), "name") for r in rows if r[1] and r[1] >= MIN_NAME_SCORE]
+    return [Hit(r[0], float(r[1]), "name") for r in rows]
 
 
 def _narrow(cur: duckdb.DuckDBPyConnection, hits: dict[str, Hit], near: str | None) -> dict[str, Hit]:
@@ -180,20 +217,8 @@ def search(cur: duckdb.DuckDBPyConnection, text: str, near: str | None = None, l
         if hit.golden_id not in best or hit.score > best[hit.golden_id].score:
             best[hit.golden_id] = hit
     best = _narrow(cur, best, near)
-    if not best:
-        return []
-    frame = pd.DataFrame({"golden_id": list(best), "score": [h.score for h in best.values()]})
-    cur.register("_hits", frame)
-    try:
-        rows = cur.execute(
-            """
-            SELECT c.golden_id, c.first_name, c.last_name, c.city, round(h.score, 3) AS score
-            FROM _hits h JOIN customers c USING (golden_id)
-            ORDER BY h.score DESC, c.last_name, c.first_name, c.golden_id
-            LIMIT ?
-            """,
-            [limit],
-        ).fetchall()
-    finally:
-        cur.unregister("_hits")
-    return [dict(zip(("golden_id", "first_name", "last_name", "city", "score"), r)) for r in rows]
+    top = sorted(best.values(), key=lambda h: (-h.score, h.golden_id))[:limit]
+    rows = {r[0]: r for r in _each(cur, "SELECT golden_id, first_name, last_name, city FROM customers WHERE golden_id = ?",
+                                   [h.golden_id for h in top])}
+    return [{"golden_id": h.golden_id, "first_name": rows[h.golden_id][1], "last_name": rows[h.golden_id][2],
+             "city": rows[h.golden_id][3], "score": round(h.score, 3)} for h in top if h.golden_id in rows]
