@@ -16,7 +16,7 @@ Tables (all prefixed `lookup_`):
 - `lookup_emails(email, golden_id)`, `lookup_phones(phone, golden_id)`.
 - `lookup_numbers(number, golden_id, source_record_id)`: shop customer and POS card
   numbers, digits only, so `S-100234`, `s100234` and `100234` are one number;
-  `lookup_number_variants(variant, number)`: each number with one digit left out (and
+  `lookup_number_variants(variant, number, golden_id)`: each number with one digit left out (and
   itself): a number typed with one wrong, missing, extra or swapped digit shares a
   variant with the right one (symmetric deletion).
 - `lookup_name_postings(token, first_ids, last_ids)`: every word of a first or last name
@@ -122,9 +122,11 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
         ORDER BY number
         """
     )
+    # With the customer beside each variant, a typed number is found in one round of lookups.
     con.execute(
-        f"CREATE TABLE {db}.lookup_number_variants AS SELECT variant, token AS number FROM "
-        f"({_one_deletion_variants(f'(SELECT DISTINCT number FROM {db}.lookup_numbers)', 'number')}) ORDER BY variant"
+        f"CREATE TABLE {db}.lookup_number_variants AS SELECT DISTINCT v.variant, v.token AS number, n.golden_id FROM "
+        f"({_one_deletion_variants(f'(SELECT DISTINCT number FROM {db}.lookup_numbers)', 'number')}) v "
+        f"JOIN {db}.lookup_numbers n ON n.number = v.token ORDER BY v.variant"
     )
     # Name words: the standardised names linkage compares (titles dropped, swapped names put
     # back) and the published golden names, folded the same way.

@@ -68,11 +68,15 @@ class WebApp:
         self._forget_lock = threading.Lock()
 
     # every request
+    @contextlib.contextmanager
     def _cursor(self):
-        return self.published.cursor()
+        with self.published.cursor() as cur:
+            self._forget_erased(cur)
+            yield cur
 
     def _forget_erased(self, cur) -> None:
-        """Once per published version: drop the audit rows of every erased person."""
+        """Once per published version (at the first request on it): drop the audit rows of
+        every erased person."""
         identity = self.published.identity
         with self._forget_lock:
             if identity == self._forgotten_for:
@@ -169,7 +173,6 @@ class WebApp:
     # customer
     def _look_up(self, user: User, golden_id: str, action: str) -> customers.Lookup:
         with self._cursor() as cur:
-            self._forget_erased(cur)
             found = customers.look_up(cur, golden_id)
         if found.status == "found":
             self.store.audit(user.name, found.golden_id, action)

@@ -80,13 +80,12 @@ def _number_hits(cur: duckdb.DuckDBPyConnection, digits: str) -> list[Hit]:
     """Customer and card numbers without their prefix; one wrong, missing, extra or swapped digit."""
     if not MIN_NUMBER_DIGITS <= len(digits) <= 16:
         return []
-    numbers = sorted({r[0] for r in _each(cur, "SELECT number FROM lookup_number_variants WHERE variant = ?",
-                                          sorted(_one_deletions(digits)))})
     best: dict[str, float] = {}
-    for golden_id, number in _each(cur, "SELECT golden_id, number FROM lookup_numbers WHERE number = ?",
-                                   [n for n in numbers if _one_edit(n, digits)]):
-        score = EXACT if number == digits else NUMBER_TYPO
-        best[golden_id] = max(best.get(golden_id, 0.0), score)
+    for number, golden_id in _each(cur, "SELECT number, golden_id FROM lookup_number_variants WHERE variant = ?",
+                                   sorted(_one_deletions(digits))):
+        if _one_edit(number, digits):
+            score = EXACT if number == digits else NUMBER_TYPO
+            best[golden_id] = max(best.get(golden_id, 0.0), score)
     return [Hit(g, score, "number") for g, score in best.items()]
 
 
