@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pipelines.operator_commands import add_commands as add_operator_commands
 from warehouse.settings import Settings
+from web.cli import add_commands as add_web_commands
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     gen.set_defaults(func=_cmd_generate)
 
     add_operator_commands(sub)
+    add_web_commands(sub)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -22,6 +22,8 @@ import duckdb
 
 from warehouse.golden import GOLDEN_DDL
 from warehouse.published_comments import comment_published_tables
+from warehouse.reminders import build_reminders
+from warehouse.search_index import build_search_index
 
 # published table -> (warehouse query, DDL of the published table)
 PUBLISHED_TABLES = {
@@ -59,11 +61,14 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
                 con.execute(f"INSERT INTO {alias}.{table} {query}")
             else:
                 con.execute(f"CREATE TABLE {alias}.{table} AS {query}")
+        # What staff look customers up by (web/ reads these), built from the same tables.
+        build_search_index(con, alias)
         con.execute(
             f"CREATE TABLE {alias}.publication AS SELECT ?::TIMESTAMP AS published_at, "
             f"(SELECT count(*) FROM {alias}.customers) AS customers",
             [run_at],
         )
+        build_reminders(con, alias)
         comment_published_tables(con, alias)
         counts = con.execute(
             f"SELECT (SELECT count(*) FROM {alias}.customers), (SELECT count(*) FROM {alias}.customer_sources)"

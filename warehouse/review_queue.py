@@ -20,18 +20,45 @@ SHOWN = ("source", "first_name", "last_name", "email", "phone", "street", "posta
          "first_seen_at", "last_seen_at")
 
 
-def _terms_sql(settings: LinkageSettings) -> str:
-    """One row per queued pair and comparison that had data on both sides: its words and weight."""
+def _terms_sql(pairs: str, settings: LinkageSettings) -> str:
+    """One row per pair of `pairs` and comparison that had data on both sides: words and weight."""
     parts = []
     for position, comparison in enumerate(settings.comparisons):
         title = comparison.shown_name.replace("'", "''")
         # A private comparison counts, but says only that it is a private detail.
         label = "'private details'" if comparison.private else f"'{title}: ' || p.label"
+        gamma = f"s.{gamma_column(comparison)}"
         parts.append(
-            f"SELECT u.key_l, u.key_r, {position} AS position, {label} AS term, p.weight "
-            f"FROM _uncertain u JOIN model_parameters p ON p.comparison = '{comparison.name}' "
-            f"AND p.gamma = u.{gamma_column(comparison)} WHERE u.{gamma_column(comparison)} <> {NULL_LEVEL}")
+            f"SELECT s.key_l, s.key_r, {position} AS position, {label} AS term, p.weight "
+            f"FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r "
+            f"JOIN model_parameters p ON p.comparison = '{comparison.name}' AND p.gamma = {gamma} "
+            f"WHERE {gamma} <> {NULL_LEVEL}")
     return " UNION ALL ".join(parts)
+
+
+def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS) -> str:
+    """(key_l, key_r, explanation) for each pair of the table `pairs` that `scored_pairs` holds.
+
+    The terms add up to the match weight: the prior, each comparison that had data, and
+    what the frequency of the shared values adds (a shared rare name says more than a
+    shared common one)."""
+    return f"""
+        WITH terms AS ({_terms_sql(pairs, settings)}),
+        summed AS (
+            SELECT key_l, key_r, sum(weight) AS listed,
+                   string_agg(term || ' (' || printf('%+.1f', weight) || ')', '; ' ORDER BY position) AS words
+            FROM terms GROUP BY key_l, key_r
+        ), prior AS (SELECT prior_weight FROM model_prior)
+        SELECT s.key_l, s.key_r,
+               'prior (' || printf('%+.1f', prior.prior_weight) || '); ' || coalesce(w.words || '; ', '')
+               || CASE WHEN abs(s.match_weight - prior.prior_weight - coalesce(w.listed, 0)) >= 0.05
+                       THEN 'frequency of the shared values ('
+                            || printf('%+.1f', s.match_weight - prior.prior_weight - coalesce(w.listed, 0)) || '); '
+                       ELSE '' END
+               || '= ' || printf('%+.1f', s.match_weight) AS explanation
+        FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r
+        CROSS JOIN prior LEFT JOIN summed w ON w.key_l = s.key_l AND w.key_r = s.key_r
+    """
 
 
 def _select_uncertain(con: duckdb.DuckDBPyConnection, lower: float, upper: float) -> None:
@@ -63,24 +90,10 @@ def build_review_queue(con: duckdb.DuckDBPyConnection, lower: float, upper: floa
     con.execute(
         f"""
         CREATE OR REPLACE TABLE review_queue AS
-        WITH terms AS ({_terms_sql(settings)}),
-        summed AS (
-            SELECT key_l, key_r, sum(weight) AS listed,
-                   string_agg(term || ' (' || printf('%+.1f', weight) || ')', '; ' ORDER BY position) AS words
-            FROM terms GROUP BY key_l, key_r
-        ), prior AS (SELECT prior_weight FROM model_prior)
-        SELECT q.key_l, q.key_r, q.golden_id_l, q.golden_id_r, q.match_probability,
-               -- Terms that add up: prior, each comparison, and what the frequency of the
-               -- shared values adds (a shared rare name says more than a shared common one).
-               'prior (' || printf('%+.1f', prior.prior_weight) || '); ' || coalesce(s.words || '; ', '')
-               || CASE WHEN abs(q.match_weight - prior.prior_weight - coalesce(s.listed, 0)) >= 0.05
-                       THEN 'frequency of the shared values ('
-                            || printf('%+.1f', q.match_weight - prior.prior_weight - coalesce(s.listed, 0)) || '); '
-                       ELSE '' END
-               || '= ' || printf('%+.1f', q.match_weight) AS explanation,
+        WITH reasons AS ({explanation_sql('_uncertain', settings)})
+        SELECT q.key_l, q.key_r, q.golden_id_l, q.golden_id_r, q.match_probability, x.explanation,
                q.match_weight, coalesce(q.golden_id_l = q.golden_id_r, false) AS linked_now, {shown}
-        FROM _uncertain q CROSS JOIN prior
-        LEFT JOIN summed s USING (key_l, key_r)
+        FROM _uncertain q JOIN reasons x USING (key_l, key_r)
         LEFT JOIN staged_records l ON l.record_key = q.key_l
         LEFT JOIN staged_records r ON r.record_key = q.key_r
         ORDER BY abs(q.match_probability - 0.5), q.key_l, q.key_r

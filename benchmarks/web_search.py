@@ -1,0 +1,146 @@
+"""Lookup web app: search latency per kind of search, and the server's memory.
+
+    .venv/bin/python benchmarks/web_search.py --persons 100000
+
+Generates one delivery day for N persons, runs the whole pipeline (publish builds the
+lookup_* tables), starts `kundenstamm serve` on a free loopback port and asks
+`/api/search` (HTTP Basic, one kept-alive connection, one request at a time) for 300
+customers per kind, each typed the way a caller would say it. Reports p50/p95/max per
+kind, the publish step's time and the server's resident memory (VmRSS and peak VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "benchmarks" / "out"
+
+from benchmarks.german_linkage import save_result  # noqa: E402
+from demo.generate import generate  # noqa: E402
+from linkage.names import fold  # noqa: E402
+from pipelines.steps import run_all_steps  # noqa: E402
+from warehouse.settings import Settings  # noqa: E402
+from web.store import Store  # noqa: E402
+
+PER_KIND = 300
+
+
+def _typo(word: str, rng: random.Random) -> str:
+    i = rng.randrange(1, len(word) - 1)
+    return word[:i] + word[i + 1] + word[i] + word[i + 2:]
+
+
+def queries(published: Path, rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """kind -> [(what is typed, golden id it must find)]."""
+    with duckdb.connect(str(published), read_only=True) as con:
+        sample = lambda sql: con.execute(sql + f" ORDER BY hash(golden_id) LIMIT {PER_KIND}").fetchall()  # noqa: E731
+        emails = sample("SELECT email, golden_id FROM customers WHERE email IS NOT NULL")
+        phones = sample("SELECT phone, golden_id FROM customers WHERE phone LIKE '+49%'")
+        numbers = sample("SELECT source_record_id, golden_id FROM customer_sources WHERE source IN ('shop', 'pos')")
+        names = sample("SELECT first_name, last_name, golden_id FROM customers "
+                       "WHERE length(first_name) >= 3 AND length(last_name) >= 5")
+    national = lambda p: "0" + p[3:6] + " / " + p[6:]  # noqa: E731
+    return {
+        "e-mail (upper case)": [(e.upper(), g) for e, g in emails],
+        "phone (national notation)": [(national(p), g) for p, g in phones],
+        "customer/card number (no prefix)": [(re.sub(r"\D", "", n), g) for n, g in numbers],
+        "customer/card number (one digit swapped)": [(_typo(re.sub(r"\D", "", n), rng), g) for n, g in numbers],
+        "name (exact)": [(f"{f} {l}", g) for f, l, g in names],
+        "name (typo in surname)": [(f"{f} {_typo(l, rng)}", g) for f, l, g in names],
+        "name (umlauts spelled out, swapped)": [(f"{fold(l).title()} {f}", g) for f, l, g in names],
+    }
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return {k: int(re.search(rf"{k}:\s+(\d+)", status).group(1)) for k in ("VmRSS", "VmHWM")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args()
+    root = OUT / f"web_{args.persons}"
+    settings = Settings(landing_dir=root / "demo" / "landing", warehouse_path=root / "warehouse.duckdb",
+                        published_path=root / "golden.duckdb", reports_dir=root / "reports")
+    if not (root / "demo" / "landing").exists():
+        generate(root / "demo", persons=args.persons, seed=args.seed, days=1)
+    for stale in (settings.warehouse_path, settings.published_path):
+        stale.unlink(missing_ok=True)
+    run = run_all_steps(settings, datetime(2026, 11, 20, 7))
+    publish_seconds = run.seconds["publish"]
+    store_file = root / "web-store.sqlite3"
+    store = Store(store_file)
+    store.add_user("bench", "agent", "bench-password")
+    store.close()
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "KUNDENSTAMM_PUBLISHED": str(settings.published_path),
+           "KUNDENSTAMM_LANDING_DIR": str(settings.landing_dir), "KUNDENSTAMM_WEB_STORE": str(store_file)}
+    server = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "serve", "--port", str(port),
+                               "--log-level", "warning"], env=env, cwd=ROOT)
+    auth = {"Authorization": "Basic " + base64.b64encode(b"bench:bench-password").decode()}
+    try:
+        for _ in range(300):
+            try:
+                con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                con.request("GET", "/healthz")
+                if con.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        rows = []
+        for kind, typed in queries(settings.published_path, random.Random(args.seed)).items():
+            latencies, found = [], 0
+            for text, golden_id in typed:
+                start = time.perf_counter()
+                con.request("GET", "/api/search?" + urlencode({"q": text}), headers=auth)
+                response = con.getresponse()
+                body = json.loads(response.read())
+                latencies.append((time.perf_counter() - start) * 1000)
+                assert response.status == 200, body
+                found += golden_id in [r["golden_id"] for r in body["results"]]
+            latencies.sort()
+            rows.append((kind, len(typed), found / len(typed), statistics.median(latencies),
+                         latencies[int(0.95 * len(latencies)) - 1], latencies[-1]))
+        memory = memory_kib(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    size = settings.published_path.stat().st_size / 2**20
+    lines = [f"{args.persons:,} persons; published file {size:,.0f} MiB; publish step (lookup tables included) "
+             f"{publish_seconds:.1f} s; server memory after the searches {memory['VmRSS'] / 1024:,.0f} MiB "
+             f"(peak {memory['VmHWM'] / 1024:,.0f} MiB)", "",
+             "| search | queries | right person in the results | p50 ms | p95 ms | max ms |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [f"| {k} | {n} | {share:.1%} | {p50:.1f} | {p95:.1f} | {mx:.1f} |" for k, n, share, p50, p95, mx in rows]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    print(save_result(f"web_search_{args.persons}.md", text))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The lookup and review web app over the published golden file (`kundenstamm serve`)."""
