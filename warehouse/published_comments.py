@@ -19,6 +19,21 @@ TABLES: dict[str, str] = {
     "customer_consent": "Which decision each person's marketing consent comes from and, where a yes in their "
                         "records is not published, why.",
     "publication": "When this version of the file was published.",
+    # What the staff web app looks customers up by (warehouse/search_index.py).
+    "lookup_records": "Each source record behind a customer, with its values, for the customer page.",
+    "lookup_emails": "Normalised e-mail address -> customer, for search.",
+    "lookup_phones": "Phone in E.164 -> customer, for search.",
+    "lookup_numbers": "Shop customer number or loyalty card number (digits) -> customer, for search.",
+    "lookup_number_variants": "Each number with one character left out: a number one typo away shares one.",
+    "lookup_name_postings": "Each word of the standardised names with the customers bearing it as first or last name.",
+    "lookup_token_variants": "Each name word with one character left out: a word one typo away shares one.",
+    "lookup_token_phonetics": "Kölner Phonetik code of each name word.",
+    "lookup_places": "Postcode and city of each customer, to narrow a search.",
+    "reminder_settings": "The bounds of the reminders view: revenue at least, days without contact at least.",
+}
+VIEWS: dict[str, str] = {
+    "reminders": "Valuable customers (revenue at least reminder_settings.min_revenue) with no contact in any "
+                 "source for reminder_settings.days days, oldest contact first.",
 }
 
 COLUMNS: dict[str, dict[str, str]] = {
@@ -92,6 +107,40 @@ COLUMNS: dict[str, dict[str, str]] = {
         "published_at": "When this version was published" + UTC + ".",
         "customers": "Number of customers in this version.",
     },
+    "lookup_records": {
+        "golden_id": "The customer.", "record_key": "The record (source:id).", "source": "Its source system.",
+        "source_record_id": "Its id in the source.", "match_probability": "As in customer_sources.",
+        "salutation": "As delivered (standardised).", "first_name": "As delivered.", "last_name": "As delivered.",
+        "company": "As delivered.", "email": "As delivered.", "email_bounced": "The newsletter reported a bounce.",
+        "phone": "As delivered.", "street": "As delivered.", "postal_code": "As delivered.", "city": "As delivered.",
+        "country": "As delivered (ISO alpha-2).", "consent_decision": "yes, no or pending, where the record makes one.",
+        "consent_at": "When that decision was made" + UTC + ".", "revenue": "EUR on this account or card.",
+        "first_seen_at": "First activity" + UTC + ".", "last_seen_at": "Last activity" + UTC + ".",
+        "record_updated_at": "When the source last changed the record" + UTC + ".",
+        "file_name": "The export file the record's current row came from.",
+        "linked_to": "The record of the same customer it matches best.",
+        "link_explanation": "Why it matches that record (terms as in review_queue.explanation).",
+    },
+    "lookup_emails": {"email": "Lower-cased, googlemail.com as gmail.com.", "golden_id": "The customer."},
+    "lookup_phones": {"phone": "E.164.", "golden_id": "The customer."},
+    "lookup_numbers": {"number": "Digits of the number.", "golden_id": "The customer.", "source": "shop or pos.",
+                       "source_record_id": "The number as the source writes it."},
+    "lookup_number_variants": {"variant": "The number with one character left out (or whole).",
+                               "number": "The number.", "golden_id": "The customer."},
+    "lookup_name_postings": {"token": "A standardised name word.", "first_ids": "Customers with it in the first name.",
+                             "last_ids": "Customers with it in the last name."},
+    "lookup_token_variants": {"variant": "The word with one character left out (or whole).", "token": "The word."},
+    "lookup_token_phonetics": {"code": "Kölner Phonetik code.", "token": "The word."},
+    "lookup_places": {"golden_id": "The customer.", "postal_code": "A postcode of the customer's records.",
+                      "city": "A place name of the customer's records (folded)."},
+    "reminder_settings": {"min_revenue": "EUR.", "days": "Days without contact."},
+    "reminders": {
+        "golden_id": "The customer.", "first_name": "As in customers.", "last_name": "As in customers.",
+        "postal_code": "As in customers.", "city": "As in customers.", "phone": "As in customers.",
+        "email": "As in customers.", "total_revenue": "As in customers.",
+        "last_seen_at": "Latest activity in any source" + UTC + ".",
+        "days_without_contact": "Days since last_seen_at.",
+    },
     "review_queue": {
         "key_l": "One record (source:id).",
         "key_r": "The other record (source:id).",
@@ -122,9 +171,10 @@ def comment_published_tables(con: duckdb.DuckDBPyConnection, database: str,
     """COMMENT ON every table and column of `database` (an attached file) described here."""
     present = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ?",
                               [database]).fetchall())
-    for table, text in tables.items():
-        if any(t == table for t, _ in present):
-            con.execute(f"COMMENT ON TABLE {database}.{table} IS {_quoted(text)}")
+    for kind, described_tables in (("TABLE", tables), ("VIEW", VIEWS)):
+        for table, text in described_tables.items():
+            if any(t == table for t, _ in present):
+                con.execute(f"COMMENT ON {kind} {database}.{table} IS {_quoted(text)}")
     for table, described in columns.items():
         for column, text in described.items():
             if (table, column) in present:
@@ -135,6 +185,7 @@ def undocumented(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Tables and columns of the open database without a comment."""
     rows = con.execute(
         "SELECT table_name, NULL FROM duckdb_tables() WHERE NOT internal AND (comment IS NULL OR comment = '') "
+        "UNION ALL SELECT view_name, NULL FROM duckdb_views() WHERE NOT internal AND (comment IS NULL OR comment = '') "
         "UNION ALL SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal "
         "AND (comment IS NULL OR comment = '') ORDER BY ALL").fetchall()
     return [table if column is None else f"{table}.{column}" for table, column in rows]
