@@ -57,7 +57,9 @@ def landing_is_empty(landing_dir: Path) -> bool:
 def nothing_to_run_on(settings: Settings) -> str | None:
     """Why a run would have nothing to work on: no export files and no earlier state."""
     if landing_is_empty(settings.landing_dir) and not settings.warehouse_path.exists():
-        folders = ", ".join(f"{name}/" for name in ("shop", "newsletter", "hotline", "pos", "erasure"))
+        from sources.ingest import SOURCE_NAMES
+
+        folders = ", ".join(f"{name}/" for name in (*SOURCE_NAMES, "erasure"))
         return (f"nothing to do: the landing folder {settings.landing_dir.resolve()} holds no export files "
                 f"and there is no warehouse yet ({settings.warehouse_path.resolve()}).\n"
                 f"Drop exports into its subfolders ({folders}; formats in docs/source-exports.md), "

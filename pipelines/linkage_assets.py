@@ -11,6 +11,7 @@ from linkage.settings import GERMAN_SETTINGS
 from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
 from pipelines.metadata import counts_table, report_metadata, table_metadata, timed
 from pipelines.resources import KundenstammSettings
+from sources.ingest import SOURCE_NAMES
 from sources.staging import build_staged_records
 
 LINKAGE_GROUP = "linkage"
@@ -41,8 +42,9 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
         landing = kundenstamm.settings().landing_dir.resolve()
         raise dg.Failure(
             description=f"no customer records to work on: the landing folder {landing} holds no export "
-            "files that loaded (see raw_* and `rejects`); drop exports into its shop/, newsletter/, hotline/ "
-            "and pos/ folders (formats: docs/source-exports.md). The published table, if any, stays as it is.",
+            f"files that loaded (see raw_* and `rejects`); drop exports into its "
+            f"{', '.join(f'{name}/' for name in SOURCE_NAMES)} folders (formats: docs/source-exports.md). "
+            "The published table, if any, stays as it is.",
             allow_retries=False,
         )
     metadata["records_per_source"] = counts_table(per_source, "source", "records")
