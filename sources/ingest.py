@@ -8,14 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from sources import erasure, hotline, newsletter, pos, reviews, shop
-from sources.identifiers import e164
+from sources.erased import erased_condition_sql, erasures_known, forget_erased_phones
 from sources.inventory import classify, unknown_files
 from sources.ledger import LEDGER_DDL, FileReport, file_date, file_hash, record_file
 from sources.limits import IngestLimits
-from sources.reading import INCOMING, Reject, UnreadableFile, load_file
+from sources.reading import INCOMING, LoadedFile, Reject, UnreadableFile, load_file
 from sources.rejects import REJECTS_DDL
 from sources.snapshots import settle
 from sources.spec import SourceSpec, value_checks, value_guard
@@ -120,19 +119,15 @@ def _structural_record_ids(spec: SourceSpec, header: list[str], rejects: list[Re
     return ids
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime,
-              limits: IngestLimits) -> FileReport:
-    loaded = load_file(con, spec, path)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {_reason_sql(spec, limits, loaded.may_hold_controls)} AS _reason FROM {INCOMING}")
-    erased = _drop_rows_of_erased_persons(con, spec)
-    _forget_erased_phones(con, spec)
-    columns = ", ".join(f'"{c}"' for c in spec.columns)
-    con.execute(
-        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
-        "FROM _checked WHERE _reason IS NULL",
-        [digest, path.name, file_date(path.name), now],
-    )
-    record_id = f'nullif(trim("{spec.id_column}"), \'\')' if spec.id_column else "NULL"
+def _record_id_sql(spec: SourceSpec) -> str:
+    return f'nullif(trim("{spec.id_column}"), \'\')' if spec.id_column else "NULL"
+
+
+def _write_rejects(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime,
+                   loaded: LoadedFile) -> list[str | None]:
+    """The rows of `_checked` with a reason and the damaged lines into `rejects`; the
+    record id of each (None where unreadable), content rejects first."""
+    record_id = _record_id_sql(spec)
     con.execute(
         f"INSERT INTO rejects SELECT ?, ?, ?, _line_hint, _reason, _raw_line, ?, _line_hint, {record_id} "
         "FROM _checked WHERE _reason IS NOT NULL",
@@ -145,19 +140,32 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
             [[spec.name, path.name, digest, r.first_line, r.reason, r.raw_text, now, r.last_line, rid]
              for r, rid in zip(loaded.rejects, structural_ids)],
         )
-    rows_loaded, content_rejects = con.execute(
-        "SELECT count(*) FILTER (WHERE _reason IS NULL), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _checked"
-    ).fetchall()[0]
-    rejected = content_rejects + len(loaded.rejects)
+    content_ids = [r[0] for r in con.execute(f"SELECT {record_id} FROM _checked WHERE _reason IS NOT NULL").fetchall()]
+    return content_ids + structural_ids
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, digest: str, now: datetime,
+              limits: IngestLimits) -> FileReport:
+    loaded = load_file(con, spec, path)
+    reason_sql = _reason_sql(spec, limits, loaded.may_hold_controls)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _checked AS SELECT *, {reason_sql} AS _reason FROM {INCOMING}")
+    erased = _drop_rows_of_erased_persons(con, spec)
+    if spec.phone_column:
+        forget_erased_phones(con, "_checked", spec.phone_column)
+    columns = ", ".join(f'"{c}"' for c in spec.columns)
+    con.execute(
+        f"INSERT INTO {spec.raw_table} SELECT {columns}, ?, ?, _record_number, _line_hint, ?, ? "
+        "FROM _checked WHERE _reason IS NULL",
+        [digest, path.name, file_date(path.name), now],
+    )
+    rejected_ids = _write_rejects(con, spec, path, digest, now, loaded)
+    rows_loaded = con.execute("SELECT count(*) FROM _checked WHERE _reason IS NULL").fetchall()[0][0]
+    rejected = len(rejected_ids)
     status, reason = "loaded", loaded.encoding_note
     if spec.snapshot:
-        content_ids = [r[0] for r in con.execute(
-            f"SELECT {record_id} FROM _checked WHERE _reason IS NOT NULL").fetchall()]
-        all_ids = content_ids + structural_ids
         verdict = settle(con, spec, digest, path.name, file_date(path.name), rows_loaded + rejected, rejected,
-                         [i for i in all_ids if i], sum(i is None for i in all_ids), limits)
-        status = verdict.status
-        reason = "; ".join(r for r in (verdict.reason, loaded.encoding_note) if r) or None
+                         [i for i in rejected_ids if i], sum(i is None for i in rejected_ids), limits)
+        status, reason = verdict.status, "; ".join(r for r in (verdict.reason, loaded.encoding_note) if r) or None
     con.execute(f"DROP TABLE _checked; DROP TABLE {INCOMING}")
     return FileReport(path.name, digest, status, reason, rows_loaded + rejected + erased, rows_loaded, rejected,
                       erased, loaded.lines_read, loaded.encoding)
@@ -165,38 +173,11 @@ def _load_one(con: duckdb.DuckDBPyConnection, spec: SourceSpec, path: Path, dige
 
 def _drop_rows_of_erased_persons(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> int:
     """Exports keep carrying erased persons; their rows are not kept, not even raw."""
-    if spec.id_column is None or not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchall()[0][0]:
+    if spec.id_column is None or not erasures_known(con):
         return 0
-    email = f'"{spec.email_column}"' if spec.email_column else "NULL"
-    return con.execute(
-        f"""
-        DELETE FROM _checked WHERE
-            sha256('{spec.name}:' || trim("{spec.id_column}")) IN (SELECT hash FROM erased_identifiers WHERE kind = 'record_key')
-            OR sha256(regexp_replace(lower(trim({email})), '@googlemail[.]com$', '@gmail.com'))
-               IN (SELECT hash FROM erased_identifiers WHERE kind = 'email')
-        """
-    ).fetchall()[0][0]
-
-
-def _forget_erased_phones(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
-    """A phone named in an erasure request may be a household's landline, so the row
-    stays, but the number is not stored again, not even raw."""
-    if spec.phone_column is None or not con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchall()[0][0] or not con.execute(
-        "SELECT count(*) FROM erased_identifiers WHERE kind = 'phone'").fetchall()[0][0]:
-        return
-    column = f'"{spec.phone_column}"'
-    phones = con.execute(f"SELECT DISTINCT {column} AS phone FROM _checked WHERE {column} IS NOT NULL").df()["phone"]
-    con.register("_phones", pd.DataFrame({"phone": phones, "phone_e164": e164(phones)}))
-    con.execute(f"""
-        UPDATE _checked c SET {column} = NULL FROM _phones p
-        WHERE c.{column} = p.phone AND p.phone_e164 IS NOT NULL
-          AND sha256(p.phone_e164) IN (SELECT hash FROM erased_identifiers WHERE kind = 'phone')
-    """).fetchall()
-    con.unregister("_phones")
+    record_key = f"'{spec.name}:' || trim(\"{spec.id_column}\")"
+    email = f'"{spec.email_column}"' if spec.email_column else None
+    return con.execute(f"DELETE FROM _checked WHERE {erased_condition_sql(record_key, email)}").fetchall()[0][0]
 
 
 def _record_ignored(con: duckdb.DuckDBPyConnection, source: str, ignored: list[tuple[Path, str]],

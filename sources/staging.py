@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import duckdb
-import pandas as pd
 
-from sources.identifiers import e164
+from sources.erased import erased_condition_sql, erasures_known, forget_erased_phones
 from sources.ingest import CUSTOMER_SOURCES, SPECS, ensure_tables
 
 STAGED_COLUMNS = (
@@ -19,17 +18,7 @@ SENSITIVE_COLUMNS = ("birth_date", "interests", "notes")
 
 def _erased_filter(con: duckdb.DuckDBPyConnection) -> str:
     """Records of erased persons stay out, even when later exports still carry them."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchall()[0][0]
-    if not exists:
-        return ""
-    return """
-    WHERE sha256(record_key) NOT IN (SELECT hash FROM erased_identifiers WHERE kind = 'record_key')
-      AND (email IS NULL OR sha256(
-              regexp_replace(lower(trim(email)), '@googlemail\\.com$', '@gmail.com'))
-           NOT IN (SELECT hash FROM erased_identifiers WHERE kind = 'email'))
-    """
+    return f"WHERE NOT ({erased_condition_sql('record_key', 'email')})" if erasures_known(con) else ""
 
 
 def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
@@ -56,27 +45,5 @@ def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
         "FROM _staged_kept WHERE coalesce(birth_date::VARCHAR, interests, notes) IS NOT NULL"
     )
     con.execute("DROP TABLE _staged_all; DROP TABLE _staged_kept")
-    _drop_erased_phones(con)
+    forget_erased_phones(con, "staged_records", "phone")
     return con.execute("SELECT count(*) FROM staged_records").fetchall()[0][0]
-
-
-def _drop_erased_phones(con: duckdb.DuckDBPyConnection) -> None:
-    """A phone named in an erasure request is removed from records that still carry it
-    (it may be a household's landline, so the record itself stays)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'erased_identifiers'"
-    ).fetchall()[0][0]
-    if not exists or not con.execute("SELECT count(*) FROM erased_identifiers WHERE kind = 'phone'").fetchall()[0][0]:
-        return
-    phones = con.execute("SELECT DISTINCT phone FROM staged_records WHERE phone IS NOT NULL").df()["phone"]
-    frame = pd.DataFrame({"phone": phones, "phone_e164": e164(phones)})
-    con.register("_phones", frame)
-    con.execute(
-        """
-        UPDATE staged_records s SET phone = NULL
-        FROM _phones p
-        WHERE s.phone = p.phone AND p.phone_e164 IS NOT NULL
-          AND sha256(p.phone_e164) IN (SELECT hash FROM erased_identifiers WHERE kind = 'phone')
-        """
-    )
-    con.unregister("_phones")
