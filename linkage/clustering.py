@@ -142,18 +142,23 @@ def build_clusters(
     con.execute(LINKED_PAIRS_DDL)
     keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
-    # Earlier links still scored high enough to keep (below the threshold: above it they link anyway).
+    # Scored by linkage/model.py: earlier links that no blocking rule proposes any more.
+    con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
+    # Earlier links still scored high enough to keep: candidates below the threshold
+    # (above it they link anyway) and the earlier links that are no candidates now.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
         SELECT s.key_l, s.key_r FROM scored_pairs s JOIN linked_pairs p USING (key_l, key_r)
         WHERE s.match_probability >= {keep!r} AND s.match_probability < {threshold}
+        UNION ALL
+        SELECT key_l, key_r FROM relinked_pairs WHERE match_probability >= {keep!r}
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT key_l, key_r, match_weight, match_probability FROM scored_pairs s
+        SELECT key_l, key_r, match_weight, match_probability FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
           AND NOT ({veto})
