@@ -88,7 +88,12 @@ def _connected_components(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dict[str, str]:
     """Join records from the strongest link down, never joining two groups that hold a
-    pair known to be two people (Kruskal with cannot-link constraints)."""
+    pair known to be two people (Kruskal with cannot-link constraints).
+
+    Analysts' `same` first, then the links of the last run (`priority`), then the others:
+    the persons of yesterday are rebuilt before a new link may claim one of their records,
+    so a model that now weighs a rival link a little higher does not move a record whose
+    data did not change, and a new record that contradicts a person stays out of it."""
     parent: dict[str, str] = {}
     members: dict[str, set[str]] = {}
 
@@ -106,7 +111,7 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
         apart.setdefault(b, set()).add(a)
 
     # Ties broken by the keys, so the same pairs always give the same persons.
-    strongest_first = edges.sort_values(["match_weight", "key_l", "key_r"], ascending=[False, True, True])
+    strongest_first = edges.sort_values(["priority", "match_weight", "key_l", "key_r"], ascending=[False, False, True, True])
     for a, b in strongest_first[["key_l", "key_r"]].itertuples(index=False):
         ra, rb = find(a), find(b)
         if ra == rb:
@@ -158,14 +163,17 @@ def build_clusters(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT key_l, key_r, match_weight, match_probability FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
+        SELECT key_l, key_r, match_weight, match_probability,
+               CASE WHEN EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
+                    THEN 1 ELSE 0 END AS priority
+        FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
           AND NOT ({veto})
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0 FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 2 FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
