@@ -18,6 +18,7 @@ from datetime import datetime
 import duckdb
 
 from sources.staging import STAGED_COLUMNS
+from warehouse.connection import table_exists
 
 IDS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_ids (golden_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, retired_at TIMESTAMP,
@@ -96,14 +97,20 @@ class IdReport:
 def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdReport:
     """Writes `golden_membership` for the current `clusters` and records id changes."""
     con.execute(IDS_DDL)
+    # The records' data now (none known when clusters come without staged records).
     con.execute(
-        f"""
+        f"CREATE OR REPLACE TEMP TABLE _fingerprints AS SELECT r.record_key, {FINGERPRINT_SQL} AS fingerprint "
+        "FROM staged_records r" if table_exists(con, "staged_records") else
+        "CREATE OR REPLACE TEMP TABLE _fingerprints (record_key VARCHAR, fingerprint VARCHAR)"
+    )
+    con.execute(
+        """
         CREATE OR REPLACE TEMP TABLE _old AS
         SELECT c.cluster_key, m.golden_id, count(*) AS records,
-               count(*) FILTER (WHERE f.fingerprint = {FINGERPRINT_SQL}) AS unchanged
+               count(*) FILTER (WHERE f.fingerprint = now.fingerprint) AS unchanged
         FROM clusters c JOIN golden_membership m USING (record_key)
         JOIN golden_ids g USING (golden_id)
-        LEFT JOIN staged_records r USING (record_key) LEFT JOIN golden_record_fingerprints f USING (record_key)
+        LEFT JOIN _fingerprints now USING (record_key) LEFT JOIN golden_record_fingerprints f USING (record_key)
         WHERE g.retired_at IS NULL
         GROUP BY ALL
         """
@@ -200,9 +207,8 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     con.execute("DELETE FROM golden_membership")
     con.execute("INSERT INTO golden_membership SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
     con.execute("DELETE FROM golden_record_fingerprints")
-    con.execute(f"INSERT INTO golden_record_fingerprints SELECT r.record_key, {FINGERPRINT_SQL} FROM clusters c "
-                "JOIN staged_records r USING (record_key)")
+    con.execute("INSERT INTO golden_record_fingerprints SELECT record_key, f.fingerprint FROM clusters JOIN _fingerprints f USING (record_key)")
     clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
     con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
-                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted")
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints")
     return IdReport(clusters, kept, created, merged, split, vanished)
