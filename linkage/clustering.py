@@ -13,9 +13,8 @@ point: the links it drops are exactly those the clustering had rejected anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from linkage.clustering import LINKED_PAIRS_DDL
 from linkage.comparisons import (
     NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column,
 )
@@ -307,6 +308,13 @@ def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
                 f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")
 
 
+def _scores_sql(settings: LinkageSettings, prior_weight: float) -> str:
+    """The columns of `scored_pairs`, from a row of evidence (match weight without prior)."""
+    columns = ", ".join(gamma_column(c) for c in settings.comparisons)
+    return (f"key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight, "
+            f"pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability")
+
+
 # The last run's links that no blocking rule proposes any more (see score_earlier_links).
 _NO_LONGER_CANDIDATES = """(
     SELECT key_l, key_r FROM linked_pairs l
@@ -323,8 +331,7 @@ def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSetting
     otherwise drop the link between two records that did not change. They stay out of
     `scored_pairs`, so the model, the review queue and the contradictions are those of
     the candidates alone, the same in every run on the same records."""
-    columns = ", ".join(gamma_column(c) for c in settings.comparisons)
-    con.execute("CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)")
+    con.execute(LINKED_PAIRS_DDL)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _relink_vectors AS {comparison_vectors_sql(settings, _NO_LONGER_CANDIDATES)}"
     )
@@ -332,8 +339,7 @@ def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSetting
     con.execute(
         f"""
         CREATE OR REPLACE TABLE relinked_pairs AS
-        SELECT key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight,
-               pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability
+        SELECT {_scores_sql(settings, prior_weight)}
         FROM (SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors)
         """
     )
@@ -388,8 +394,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     con.execute(
         f"""
         CREATE OR REPLACE TABLE scored_pairs AS
-        SELECT key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight,
-               pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability
+        SELECT {_scores_sql(settings, prior_weight)}
         FROM _evidence
         """
     )
