@@ -13,9 +13,8 @@ point: the links it drops are exactly those the clustering had rejected anyway.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -88,7 +87,12 @@ def _connected_components(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dict[str, str]:
     """Join records from the strongest link down, never joining two groups that hold a
-    pair known to be two people (Kruskal with cannot-link constraints)."""
+    pair known to be two people (Kruskal with cannot-link constraints).
+
+    Analysts' `same` first, then the links of the last run (`priority`), then the others:
+    the persons of yesterday are rebuilt before a new link may claim one of their records,
+    so a model that now weighs a rival link a little higher does not move a record whose
+    data did not change, and a new record that contradicts a person stays out of it."""
     parent: dict[str, str] = {}
     members: dict[str, set[str]] = {}
 
@@ -106,7 +110,7 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
         apart.setdefault(b, set()).add(a)
 
     # Ties broken by the keys, so the same pairs always give the same persons.
-    strongest_first = edges.sort_values(["match_weight", "key_l", "key_r"], ascending=[False, True, True])
+    strongest_first = edges.sort_values(["priority", "match_weight", "key_l", "key_r"], ascending=[False, False, True, True])
     for a, b in strongest_first[["key_l", "key_r"]].itertuples(index=False):
         ra, rb = find(a), find(b)
         if ra == rb:
@@ -142,25 +146,33 @@ def build_clusters(
     con.execute(LINKED_PAIRS_DDL)
     keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
-    # Earlier links still scored high enough to keep (below the threshold: above it they link anyway).
+    # Scored by linkage/model.py: earlier links that no blocking rule proposes any more.
+    con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
+    # Earlier links still scored high enough to keep: candidates below the threshold
+    # (above it they link anyway) and the earlier links that are no candidates now.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
         SELECT s.key_l, s.key_r FROM scored_pairs s JOIN linked_pairs p USING (key_l, key_r)
         WHERE s.match_probability >= {keep!r} AND s.match_probability < {threshold}
+        UNION ALL
+        SELECT key_l, key_r FROM relinked_pairs WHERE match_probability >= {keep!r}
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT key_l, key_r, match_weight, match_probability FROM scored_pairs s
+        SELECT key_l, key_r, match_weight, match_probability,
+               CASE WHEN EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
+                    THEN 1 ELSE 0 END AS priority
+        FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
           AND NOT ({veto})
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0 FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 2 FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]

@@ -15,6 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from linkage.clustering import LINKED_PAIRS_DDL
 from linkage.comparisons import (
     NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column,
 )
@@ -294,8 +295,8 @@ def refine_by_full_evidence(
     return m, random_match
 
 
-def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:
-    """`_vectors` with each term-frequency level's frequency looked up once."""
+def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
+    """`_tf_vectors`: `vectors` with each term-frequency level's frequency looked up once."""
     joins, columns = [], []
     for comparison, _, column in term_frequency_levels(settings):
         alias = f"t_{comparison.name}"
@@ -304,7 +305,46 @@ def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
         columns.append(f"{alias}.tf AS tf_{comparison.name}")
     gammas = ", ".join(f"v.{gamma_column(c)}" for c in settings.comparisons)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
-                f"{''.join(', ' + c for c in columns)} FROM _vectors v {' '.join(joins)}")
+                f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")
+
+
+def _scores_sql(settings: LinkageSettings, prior_weight: float) -> str:
+    """The columns of `scored_pairs`, from a row of evidence (match weight without prior)."""
+    columns = ", ".join(gamma_column(c) for c in settings.comparisons)
+    return (f"key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight, "
+            f"pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability")
+
+
+# The last run's links that no blocking rule proposes any more (see score_earlier_links).
+_NO_LONGER_CANDIDATES = """(
+    SELECT key_l, key_r FROM linked_pairs l
+    WHERE NOT EXISTS (SELECT 1 FROM candidate_pairs c WHERE c.key_l = l.key_l AND c.key_r = l.key_r))"""
+
+
+def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, prior_weight: float,
+                        m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> int:
+    """`relinked_pairs`: the last run's links (`linked_pairs`, see clustering.py) that no
+    blocking rule proposes any more, scored by the model just fitted, in which they took
+    no part.
+
+    A block that grew past its size limit (a third `eiching` for the mailbox rule) would
+    otherwise drop the link between two records that did not change. They stay out of
+    `scored_pairs`, so the model, the review queue and the contradictions are those of
+    the candidates alone, the same in every run on the same records."""
+    con.execute(LINKED_PAIRS_DDL)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _relink_vectors AS {comparison_vectors_sql(settings, _NO_LONGER_CANDIDATES)}"
+    )
+    _create_tf_vectors(con, settings, "_relink_vectors")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE relinked_pairs AS
+        SELECT {_scores_sql(settings, prior_weight)}
+        FROM (SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors)
+        """
+    )
+    con.execute("DROP TABLE _relink_vectors; DROP TABLE _tf_vectors")
+    return con.execute("SELECT count(*) FROM relinked_pairs").fetchall()[0][0]
 
 
 def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
@@ -354,12 +394,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     con.execute(
         f"""
         CREATE OR REPLACE TABLE scored_pairs AS
-        SELECT key_l, key_r, {columns}, evidence + {prior_weight!r} AS match_weight,
-               pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability
+        SELECT {_scores_sql(settings, prior_weight)}
         FROM _evidence
         """
     )
     con.execute("DROP TABLE _evidence")
+    score_earlier_links(con, settings, prior_weight, m, u)
     buckets = con.execute(
         """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
                        WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)

@@ -1,6 +1,7 @@
 """Stable golden ids: carried from run to run through the records each id held.
 
-A cluster keeps the id most of its records had; when a cluster holds several old ids the
+A cluster keeps the id most of its records had (first counting the records whose data did
+not change since the id was given); when a cluster holds several old ids the
 oldest survives and the others are retired as `merged`; when an old id's records are
 spread over several clusters, the one holding most of them keeps it and the others get
 new ids (`split`). A new id is a hash of the key of the record that founds it, so the
@@ -16,10 +17,14 @@ from datetime import datetime
 
 import duckdb
 
+from sources.staging import STAGED_COLUMNS
+from warehouse.connection import table_exists
+
 IDS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_ids (golden_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, retired_at TIMESTAMP,
                                        retired_reason VARCHAR);
 CREATE TABLE IF NOT EXISTS golden_membership (record_key VARCHAR PRIMARY KEY, golden_id VARCHAR);
+CREATE TABLE IF NOT EXISTS golden_record_fingerprints (record_key VARCHAR PRIMARY KEY, fingerprint VARCHAR);
 CREATE TABLE IF NOT EXISTS golden_id_history (retired_id VARCHAR, golden_id VARCHAR, retired_at TIMESTAMP, reason VARCHAR);
 CREATE TABLE IF NOT EXISTS customer_changes (run_at TIMESTAMP, golden_id VARCHAR, change_type VARCHAR,
                                              changed_columns VARCHAR, related_golden_id VARCHAR);
@@ -31,6 +36,10 @@ ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS new_value VARCHAR;
 # The columns every kind of change fills; an update fills column_name, old_value, new_value too.
 CHANGE_INSERT = "INSERT INTO customer_changes (run_at, golden_id, change_type, changed_columns, related_golden_id)"
 
+
+# A record's data as staged, without where it was read from: equal when the source row did not change.
+FINGERPRINT_SQL = "md5(CAST(row({}) AS VARCHAR))".format(
+    ", ".join(f"r.{c}" for c in STAGED_COLUMNS if c not in ("file_hash", "file_name", "line_number")))
 
 # The namespace keeps an id from being the plain sha256 of a record key, which is what
 # `erased_identifiers` stores: a published id and an erasure hash never coincide.
@@ -94,22 +103,32 @@ class IdReport:
 def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdReport:
     """Writes `golden_membership` for the current `clusters` and records id changes."""
     con.execute(IDS_DDL)
+    # The records' data now (none known when clusters come without staged records).
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _fingerprints AS SELECT r.record_key, {FINGERPRINT_SQL} AS fingerprint "
+        "FROM staged_records r" if table_exists(con, "staged_records") else
+        "CREATE OR REPLACE TEMP TABLE _fingerprints (record_key VARCHAR, fingerprint VARCHAR)"
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _old AS
-        SELECT c.cluster_key, m.golden_id, count(*) AS records
+        SELECT c.cluster_key, m.golden_id, count(*) AS records,
+               count(*) FILTER (WHERE f.fingerprint = now.fingerprint) AS unchanged
         FROM clusters c JOIN golden_membership m USING (record_key)
-        JOIN golden_ids g USING (golden_id) WHERE g.retired_at IS NULL
+        JOIN golden_ids g USING (golden_id)
+        LEFT JOIN _fingerprints now USING (record_key) LEFT JOIN golden_record_fingerprints f USING (record_key)
+        WHERE g.retired_at IS NULL
         GROUP BY ALL
         """
     )
-    # Each old id goes to the cluster holding most of its records (ties: the smaller key).
+    # Each old id goes to the cluster holding most of its records whose data did not
+    # change (the evidence the id was given on), then most of its records, then the smaller key.
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _claims AS
         SELECT o.golden_id, o.cluster_key, g.created_at
         FROM _old o JOIN golden_ids g USING (golden_id)
-        QUALIFY row_number() OVER (PARTITION BY o.golden_id ORDER BY o.records DESC, o.cluster_key) = 1
+        QUALIFY row_number() OVER (PARTITION BY o.golden_id ORDER BY o.unchanged DESC, o.records DESC, o.cluster_key) = 1
         """
     )
     # A cluster keeps the oldest id it claims.
@@ -193,7 +212,9 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
     con.execute("DELETE FROM golden_membership")
     con.execute("INSERT INTO golden_membership SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
+    con.execute("DELETE FROM golden_record_fingerprints")
+    con.execute("INSERT INTO golden_record_fingerprints SELECT record_key, f.fingerprint FROM clusters JOIN _fingerprints f USING (record_key)")
     clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
     con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
-                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted")
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints")
     return IdReport(clusters, kept, created, merged, split, vanished)
