@@ -59,18 +59,25 @@ WITH history AS (
     SELECT * FROM raw_pos
     QUALIFY row_number() OVER (PARTITION BY trim(Kartennummer)
                                ORDER BY _file_date DESC NULLS LAST, _file_name DESC, _loaded_at DESC, _record_number DESC) = 1
-), card_country AS (
+), four_digits AS (
+    SELECT trim(Kartennummer) AS card, trim(PLZ) AS plz, lower(trim(Ort)) AS city
+    FROM newest WHERE regexp_matches(trim(PLZ), '^[0-9]{{4}}$')
+), by_postcode AS (
     -- A four-digit postcode is in the country the shop's records give for that postcode
-    -- and place (or, failing that, for that place across the border); German otherwise.
-    SELECT trim(n.Kartennummer) AS card,
-           CASE WHEN regexp_matches(trim(n.PLZ), '^[0-9]{{4}}$') THEN coalesce(
-               (SELECT arg_max(p.country, p.records * 4 + CASE p.country WHEN 'DE' THEN 3 WHEN 'AT' THEN 2 ELSE 1 END)
-                FROM shop_places p WHERE p.city = lower(trim(n.Ort)) AND p.zip IN (trim(n.PLZ), '0' || trim(n.PLZ))),
-               (SELECT arg_max(p.country, p.records * 4 + CASE p.country WHEN 'AT' THEN 2 ELSE 1 END)
-                FROM shop_places p WHERE p.city = lower(trim(n.Ort)) AND p.country <> 'DE'
-                  AND regexp_matches(p.zip, '^[0-9]{{4}}$')),
-               'DE') ELSE 'DE' END AS country
-    FROM newest n
+    -- and place (ties: the more records, then DE, AT, CH, then the name) ...
+    SELECT f.card, arg_max(p.country, (p.records * 4 + CASE p.country WHEN 'DE' THEN 3 WHEN 'AT' THEN 2 ELSE 1 END,
+                                       p.country)) AS country
+    FROM four_digits f JOIN shop_places p ON p.city = f.city AND (p.zip = f.plz OR p.zip = '0' || f.plz)
+    GROUP BY f.card
+), by_place AS (
+    -- ... or, failing that, for that place across the border; German otherwise.
+    SELECT f.card, arg_max(p.country, (p.records * 4 + CASE p.country WHEN 'AT' THEN 2 ELSE 1 END, p.country)) AS country
+    FROM four_digits f JOIN shop_places p ON p.city = f.city AND p.country <> 'DE' AND regexp_matches(p.zip, '^[0-9]{{4}}$')
+    GROUP BY f.card
+), card_country AS (
+    SELECT trim(n.Kartennummer) AS card, coalesce(z.country, b.country, 'DE') AS country
+    FROM newest n LEFT JOIN by_postcode z ON z.card = trim(n.Kartennummer)
+    LEFT JOIN by_place b ON b.card = trim(n.Kartennummer)
 )
 SELECT
     'pos' AS source,
