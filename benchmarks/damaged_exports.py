@@ -113,6 +113,7 @@ def _ingest(landing: str, warehouse: str, queue) -> None:
     from sources.staging import build_staged_records
 
     con = duckdb.connect(warehouse)
+    con.execute("SET enable_progress_bar = false")
     start = time.perf_counter()
     for source in SPECS:
         ingest_source(con, source, Path(landing))

@@ -44,7 +44,7 @@ class Frame:
     lines_read: int = 0
 
 
-def _undecodable(decoded: DecodedFile, number: int) -> Reject:
+def undecodable_reject(decoded: DecodedFile, number: int) -> Reject:
     return Reject(number, number, f"line is not valid {decoded.encoding} (undecodable bytes)",
                   decoded.undecodable[number])
 
@@ -147,7 +147,7 @@ class _CsvFramer:
         index = 1
         while index < len(self.lines):
             if self.lines[index] is None:
-                self.frame.rejects.append(_undecodable(self.decoded, index + 1))
+                self.frame.rejects.append(undecodable_reject(self.decoded, index + 1))
                 index += 1
                 continue
             index = self._read_from(index)
@@ -157,17 +157,3 @@ class _CsvFramer:
 
 def frame_csv(decoded: DecodedFile, delimiter: str, multiline_columns: tuple[str, ...] = ()) -> Frame:
     return _CsvFramer(decoded, delimiter, multiline_columns).read()
-
-
-def frame_lines(decoded: DecodedFile) -> Frame:
-    """One record per non-blank line (JSON Lines); undecodable lines are rejects."""
-    frame = Frame(header=["line"])
-    for number, line in enumerate(decoded.lines, start=1):
-        if line is None:
-            frame.rejects.append(_undecodable(decoded, number))
-        elif line.strip():
-            frame.values.append([line])
-            frame.first_lines.append(number)
-            frame.raw_texts.append(line)
-    frame.lines_read = len(frame.values) + len(frame.rejects)
-    return frame

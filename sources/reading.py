@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import re
+from itertools import chain
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from sources.decoding import decode_lines
-from sources.framing import Frame, Reject, UnreadableFile, frame_csv, frame_lines
+from sources.framing import Frame, Reject, UnreadableFile, frame_csv, undecodable_reject
 from sources.spec import SourceSpec
 
 INCOMING = "_incoming"
@@ -37,14 +39,18 @@ class LoadedFile:
     may_hold_controls: bool = True
 
 
-# Control characters other than line breaks as bytes (C0, DEL, C1 in UTF-8), and in JSON
-# also as escapes (`\u0000`, `\n`).
-_CONTROL_BYTES = re.compile(rb"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
-_CONTROL_ESCAPES = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\[bfnrt]")
+# Control characters other than line breaks as bytes (C0 and DEL; C1 in UTF-8), and in JSON
+# also as escapes (`\u0000`, `\n`). Deleting every other byte is a C loop over the file,
+# 20x faster than a regular expression with a character class.
+_CONTROL_BYTES = {*range(0x00, 0x0a), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f}
+_NOT_CONTROL = bytes(b for b in range(256) if b not in _CONTROL_BYTES)
+_C1_IN_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")
+_CONTROL_ESCAPES = re.compile(rb"\\(?:u00[0189][0-9a-fA-F]|u007[fF]|[bfnrt])")
 
 
 def _may_hold_controls(data: bytes, json: bool) -> bool:
-    return bool(_CONTROL_BYTES.search(data) or (json and _CONTROL_ESCAPES.search(data)))
+    return bool(data.translate(None, _NOT_CONTROL) or _C1_IN_UTF8.search(data)
+                or (json and _CONTROL_ESCAPES.search(data)))
 
 
 def _sql_str(value: str) -> str:
@@ -61,9 +67,12 @@ def _check_mostly_readable(rejected: int, lines_read: int, what: str) -> None:
 
 
 def _register_frame(con: duckdb.DuckDBPyConnection, frame: Frame, columns: list[str]) -> None:
-    values = list(zip(*frame.values)) if frame.values else [() for _ in frame.header]
-    arrays = {name: pa.array(values[i], pa.string()) for i, name in enumerate(frame.header) if name in columns}
-    arrays["_record_number"] = pa.array(range(1, len(frame.values) + 1), pa.int64())
+    # Rows to columns in Arrow: one array of all values, then every width-th of them per
+    # column (a Python transpose of a million rows costs seconds).
+    width, rows = len(frame.header), len(frame.values)
+    flat = pa.array(list(chain.from_iterable(frame.values)), pa.string())
+    arrays = {name: flat.take(np.arange(i, rows * width, width)) for i, name in enumerate(frame.header) if name in columns}
+    arrays["_record_number"] = pa.array(np.arange(1, rows + 1), pa.int64())
     arrays["_line_hint"] = pa.array(frame.first_lines, pa.int64())
     arrays["_raw_line"] = pa.array(frame.raw_texts, pa.string())
     con.register("_frame", pa.table(arrays))
@@ -105,21 +114,22 @@ def load_csv(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> L
 def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) -> LoadedFile:
     """A line that is not a JSON object is rejected; the others are read by their paths."""
     decoded = decode_lines(data, spec.encoding)
-    frame = frame_lines(decoded)
-    _register_frame(con, frame, ["line"])
+    # One record per non-blank line: the lines go to DuckDB as they are (NULL: undecodable).
+    con.register("_frame", pa.table({"line": pa.array(decoded.lines, pa.string()),
+                                     "line_number": pa.array(np.arange(1, len(decoded.lines) + 1), pa.int64())}))
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _lines AS
-        SELECT _raw_line AS line, _line_hint AS line_number,
+        SELECT line, line_number,
                -- json_type fails on text that is no JSON, so it is asked only of valid lines.
-               CASE WHEN json_valid(_raw_line) THEN json_type(_raw_line) = 'OBJECT' ELSE false END AS is_object
-        FROM _frame
+               CASE WHEN json_valid(line) THEN json_type(line) = 'OBJECT' ELSE false END AS is_object
+        FROM _frame WHERE trim(line) <> ''
     """)
     con.unregister("_frame")
     bad = con.execute("SELECT line_number, line FROM _lines WHERE NOT is_object ORDER BY line_number").fetchall()
-    rejects = frame.rejects + [
-        Reject(int(n), int(n), "not a JSON object (malformed or truncated line)", text) for n, text in bad
-    ]
-    _check_mostly_readable(len(rejects), frame.lines_read, "JSON")
+    rejects = [undecodable_reject(decoded, n) for n in decoded.undecodable]
+    rejects += [Reject(int(n), int(n), "not a JSON object (malformed or truncated line)", text) for n, text in bad]
+    lines_read = con.execute("SELECT count(*) FROM _lines").fetchall()[0][0] + len(decoded.undecodable)
+    _check_mostly_readable(len(rejects), lines_read, "JSON")
     # All paths in one call: the line is parsed once, not once per column (5x faster).
     paths = ", ".join(_sql_str(spec.json_paths.get(c, "$." + c)) for c in spec.columns)
     extracted = ", ".join(f'"values"[{i}] AS "{c}"' for i, c in enumerate(spec.columns, start=1))
@@ -130,7 +140,7 @@ def load_jsonl(con: duckdb.DuckDBPyConnection, spec: SourceSpec, data: bytes) ->
         FROM (SELECT json_extract_string(line, [{paths}]) AS "values", line_number, line FROM _lines WHERE is_object)
     """)
     con.execute("DROP TABLE _lines")
-    return LoadedFile(list(spec.columns), sorted(rejects, key=lambda r: r.first_line), frame.lines_read,
+    return LoadedFile(list(spec.columns), sorted(rejects, key=lambda r: r.first_line), lines_read,
                       decoded.encoding, decoded.encoding_note, _may_hold_controls(data, json=True))
 
 
