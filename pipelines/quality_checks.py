@@ -12,6 +12,7 @@ from pipelines.linkage_assets import staged_records
 from pipelines.resources import KundenstammSettings
 from quality.expectations import golden_checks, staged_checks
 from quality.outcomes import load_outcomes, save_outcome
+from quality.run_history import load_history
 from quality.report import write_report
 from quality.validation import ValidationOutcome, validate_golden, validate_staged
 from sources.ingest import SOURCE_NAMES
@@ -104,11 +105,24 @@ def golden_expectations(context: dg.AssetCheckExecutionContext, kundenstamm: Kun
 )
 def quality_report(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     reports_dir = Path(kundenstamm.reports_dir)
+    outcomes = load_outcomes(reports_dir)
     with kundenstamm.warehouse() as con:
-        path = write_report(con, reports_dir, load_outcomes(reports_dir), _run_started_at(context), _thresholds(kundenstamm))
+        path = write_report(con, reports_dir, outcomes, _run_started_at(context), _thresholds(kundenstamm))
+    figures = load_history(reports_dir)[-1]
+    failed = [f"`{r.expectation}` on `{r.column or '-'}`" for o in outcomes for r in o.results if not r.success]
+    # The UI does not open file:// links: the report's headline figures go in as markdown,
+    # with the path to open beside them.
+    summary = "\n".join([
+        "| figure | value |", "| --- | ---: |",
+        f"| persons | {figures.customers:,} |", f"| source records | {figures.records:,} |",
+        f"| with marketing consent | {figures.with_consent:,} |", f"| pairs awaiting review | {figures.review_backlog:,} |",
+        f"| rows rejected in this run | {figures.rows_rejected_this_run:,} |",
+        "", f"Expectations failed: {', '.join(failed) if failed else 'none'}.", "",
+        f"The whole report: `{Path(path).resolve()}` (review backlog: `{(reports_dir / 'review_queue.html').resolve()}`).",
+    ])
     return dg.MaterializeResult(
-        metadata={"report": dg.MetadataValue.path(str(Path(path).resolve())),
-                  "report_url": dg.MetadataValue.url(Path(path).resolve().as_uri())}
+        metadata={"summary": dg.MetadataValue.md(summary),
+                  "report": dg.MetadataValue.path(str(Path(path).resolve()))}
     )
 
 

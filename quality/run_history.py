@@ -21,17 +21,27 @@ class RunFigures:
     rows_rejected_this_run: int
 
 
-def record_run(reports_dir: Path, figures: RunFigures) -> list[RunFigures]:
-    """Adds (or, for the same run, replaces) this run's figures; all kept runs, oldest first."""
-    path = Path(reports_dir) / "history.jsonl"
-    runs: dict[str, RunFigures] = {}
+def _path(reports_dir: Path) -> Path:
+    return Path(reports_dir) / "history.jsonl"
+
+
+def load_history(reports_dir: Path) -> list[RunFigures]:
+    """The kept runs' figures, oldest first."""
+    runs: list[RunFigures] = []
+    path = _path(reports_dir)
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
             try:
-                entry = RunFigures(**json.loads(line))
+                runs.append(RunFigures(**json.loads(line)))
             except (ValueError, TypeError):
                 continue  # a line of an older format: the trend starts again without it
-            runs[entry.run_at] = entry
+    return runs
+
+
+def record_run(reports_dir: Path, figures: RunFigures) -> list[RunFigures]:
+    """Adds (or, for the same run, replaces) this run's figures; all kept runs, oldest first."""
+    path = _path(reports_dir)
+    runs = {entry.run_at: entry for entry in load_history(reports_dir)}
     runs[figures.run_at] = figures
     kept = sorted(runs.values(), key=lambda r: r.run_at)[-KEPT_RUNS:]
     temporary = path.with_suffix(".jsonl.tmp")

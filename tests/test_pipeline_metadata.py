@@ -38,5 +38,8 @@ def test_every_table_asset_has_its_row_count_and_column_schema(tmp_path):
     pairs = instance.get_latest_materialization_event(dg.AssetKey("candidate_pairs")).asset_materialization.metadata
     per_rule = {r.data["rule"]: r.data["pairs"] for r in pairs["pairs_per_blocking_rule"].value.records}
     assert sum(per_rule.values()) >= seen["candidate_pairs"][0] and "once per rule" in pairs["note"].value
+    report = instance.get_latest_materialization_event(dg.AssetKey("quality_report")).asset_materialization.metadata
+    customers = seen["published_golden"][0]
+    assert f"| persons | {customers:,} |" in report["summary"].value and "index.html" in report["summary"].value
     staged = instance.get_latest_materialization_event(dg.AssetKey("staged_records")).asset_materialization.metadata
     assert sum(r.data["records"] for r in staged["records_per_source"].value.records) == seen["staged_records"][0]
