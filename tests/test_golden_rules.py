@@ -176,12 +176,13 @@ def consent_tables(tmp_path):
     con.close()
 
 
-def _record(con, golden_id: str, key: str, email: str | None, decision: str | None, at: str | None, link: float = 0.99):
+def _record(con, golden_id: str, key: str, email: str | None, decision: str | None, at: str | None, link: float = 0.99,
+            standardised: bool = True):
     source, record_id = key.split(":")
     con.execute("INSERT INTO staged_records VALUES (?, ?, ?, ?, ?, ?)", [key, source, record_id, email, decision, at])
     con.execute("INSERT INTO golden_membership VALUES (?, ?)", [key, golden_id])
     con.execute("INSERT INTO clusters VALUES (?, ?)", [key, link])
-    con.execute("INSERT INTO linkage_features VALUES (?, ?)", [key, email.lower() if email else None])
+    con.execute("INSERT INTO linkage_features VALUES (?, ?)", [key, email.lower() if email and standardised else None])
 
 
 def _pair(con, a: str, b: str, probability: float, **levels: str):
@@ -222,6 +223,14 @@ def test_a_later_opt_out_of_the_address_elsewhere_suppresses_the_yes(consent_tab
     consent = _consent(con)
     assert consent["G-1"] == (False, None, REASONS["suppressed"])
     assert consent["G-3"] == (True, "ben@example.de", None)
+
+
+def test_an_opt_out_of_an_address_linkage_cannot_standardise_suppresses_the_yes_too(consent_tables):
+    con = consent_tables
+    # A space in the mailbox: no standardised e-mail, but it is the address the yes would be mailed to.
+    _record(con, "G-1", "newsletter:N-1", "familie.van der berg@gmx.de", "yes", "2021-08-17", standardised=False)
+    _record(con, "G-2", "shop:S-1", "Familie.van der Berg@gmx.de", "no", "2026-09-20", standardised=False)
+    assert _consent(con)["G-1"] == (False, None, REASONS["suppressed"])
 
 
 def test_a_no_linked_only_as_a_possible_match_outweighs_a_yes(consent_tables):

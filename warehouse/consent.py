@@ -112,10 +112,16 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         WHERE p.match_probability >= {float(doubt_threshold)} AND a.golden_id <> b.golden_id
           AND d.decision IN ('no', 'pending')
         UNION ALL
-        -- The suppression list: an opt-out of any of the person's addresses, wherever it is.
+        -- The suppression list: an opt-out of any of the person's addresses, wherever it is,
+        -- matched as standardised and as written (an address linkage cannot standardise, such
+        -- as one with a space, is still the address a yes would be mailed to).
         SELECT DISTINCT m.golden_id, o.record_key, o.decision, o.consent_at, o.source, o.source_record_id, o.email,
                'suppressed', true, true
-        FROM _members m JOIN opt_outs o ON o.email_std = m.email_std AND o.owner <> m.golden_id
+        FROM (SELECT m.golden_id, m.email_std AS email_key FROM _members m
+              UNION SELECT m.golden_id, nullif(lower(trim(r.email)), '') FROM _members m
+                    JOIN staged_records r USING (record_key)) m
+        JOIN (SELECT *, email_std AS email_key FROM opt_outs UNION ALL SELECT *, email FROM opt_outs) o
+          ON o.email_key = m.email_key AND o.owner <> m.golden_id
         """
     )
     con.execute(
