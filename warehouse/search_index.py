@@ -95,25 +95,18 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
         ORDER BY m.golden_id, m.source, m.source_record_id
         """
     )
-    # Sorted by the looked-up value, so a point lookup reads few row groups.
-    con.execute(
-        f"""
-        CREATE TABLE {db}.lookup_emails AS
-        SELECT DISTINCT email, golden_id FROM (
-            SELECT f.email_std AS email, m.golden_id FROM _members m JOIN linkage_features f USING (record_key)
-            UNION ALL SELECT email, golden_id FROM golden_customers
-        ) WHERE email IS NOT NULL ORDER BY email
-        """
-    )
-    con.execute(
-        f"""
-        CREATE TABLE {db}.lookup_phones AS
-        SELECT DISTINCT phone, golden_id FROM (
-            SELECT f.phone_e164 AS phone, m.golden_id FROM _members m JOIN linkage_features f USING (record_key)
-            UNION ALL SELECT phone, golden_id FROM golden_customers
-        ) WHERE phone IS NOT NULL ORDER BY phone
-        """
-    )
+    # A value is looked up as linkage standardised it in any of the person's records and as
+    # the golden row has it; sorted by it, so a point lookup reads few row groups.
+    for table, column, feature in (("lookup_emails", "email", "email_std"), ("lookup_phones", "phone", "phone_e164")):
+        con.execute(
+            f"""
+            CREATE TABLE {db}.{table} AS
+            SELECT DISTINCT {column}, golden_id FROM (
+                SELECT f.{feature} AS {column}, m.golden_id FROM _members m JOIN linkage_features f USING (record_key)
+                UNION ALL SELECT {column}, golden_id FROM golden_customers
+            ) WHERE {column} IS NOT NULL ORDER BY {column}
+            """
+        )
     con.execute(
         f"""
         CREATE TABLE {db}.lookup_numbers AS
