@@ -51,6 +51,9 @@ def noisy_names(names: np.ndarray, rng: np.random.Generator, typo_rate: float = 
         value = umlaut_spelling(name, int(style))
         if has_typo:
             value = typo(value, rng)
+            # One in ten misspelt names has a second typo (`Andfea` / `Amdrea`).
+            if rng.random() < 0.1:
+                value = typo(value, rng)
         if case < case_rate / 2:
             value = value.upper()
         elif case < case_rate:

@@ -71,6 +71,21 @@ def _email_local(first: str, last: str, style: int, number: int) -> str:
     return local
 
 
+def nickname(first: str, how: int) -> str:
+    """What friends call a person, in the ways German nicknames are made: the name's end
+    (`Martina` -> `Tina`), its start with an `i` (`Andreas` -> `Andi`, `Katharina` ->
+    `Kathi`), its start alone (`Alexander` -> `Alex`), a double name's initials
+    (`Hans-Peter` -> `HP`). Deliberately not the linker's list of short forms: the linker
+    must learn such variants from the data."""
+    parts = first.replace("-", " ").split()
+    if len(parts) > 1:
+        return "".join(p[0] for p in parts).upper() if how % 2 else parts[0]
+    if len(first) < 5:
+        return first
+    start = first[:3] + ("h" if first[2:3] == "t" else "")
+    return (first[-4:].capitalize(), start + "i", first[:4], first[-5:].capitalize())[how % 4]
+
+
 def make_persons(n: int, rng: np.random.Generator) -> pd.DataFrame:
     """Persons in households, with their true (current and former) attributes."""
     synthetic = tuple(stem + ending for stem in SURNAME_STEMS for ending in SURNAME_ENDINGS)
@@ -172,5 +187,6 @@ def make_persons(n: int, rng: np.random.Generator) -> pd.DataFrame:
     new_surname = np.array(surnames, dtype=object)[rng.choice(len(surnames), n, p=surname_weights)]
     double = rng.random(n) < 0.4
     persons["married_name"] = np.where(married, np.where(double, persons.last_name + "-" + new_surname, new_surname), None)
+    persons["nickname"] = [nickname(f, int(k)) for f, k in zip(persons.first_name, rng.integers(0, 4, n))]
     persons["salutation"] = np.where(persons.gender == "m", "Herr", np.where(persons.gender == "f", "Frau", "Divers"))
     return persons.drop(columns=["household"]).assign(household=household)

@@ -88,15 +88,22 @@ def _decorate(frame: pd.DataFrame, persons: pd.DataFrame, rng: np.random.Generat
     frame = pd.concat([frame.reset_index(drop=True), state], axis=1)
     n = len(frame)
     has_names = rng.random(n) < names
-    first = noisy_names(frame["first_true"].values, rng)
-    last = noisy_names(frame["last_true"].values, rng)
+    p = persons.iloc[frame["person"].values]
+    # Some records carry what the person is called rather than their name.
+    called = np.where(rng.random(n) < 0.04, p["nickname"].values, frame["first_true"].values)
+    first = noisy_names(called, rng)
+    # A double surname is often written with one part only, either part.
+    last_written = frame["last_true"].astype(object).values.copy()
+    double = np.array([isinstance(v, str) and "-" in v for v in last_written]) & (rng.random(n) < 0.35)
+    part = rng.integers(0, 2, n)
+    last_written[double] = [v.split("-")[k] for v, k in zip(last_written[double], part[double])]
+    last = noisy_names(last_written, rng)
     swapped = rng.random(n) < 0.01
     frame["first_emitted"] = np.where(has_names & (rng.random(n) > 0.03), np.where(swapped, last, first), None)
     frame["last_emitted"] = np.where(has_names, np.where(swapped, first, last), None)
     frame["salutation_emitted"] = np.where(rng.random(n) < salutation, frame["salutation_true"], None)
     frame["street_emitted"] = noisy_streets(frame["street_true"].values, frame["house_true"].values, rng) if street else None
     frame["phone_emitted"] = _phones(persons, frame["person"].values, rng, phone)
-    p = persons.iloc[frame["person"].values]
     which = np.where(p["email2"].notna().values & (rng.random(n) < 0.3), p["email2"].values, p["email"].values)
     frame["email_true"] = np.where(rng.random(n) < email, which, None)
     frame["email_emitted"] = noisy_emails(frame["email_true"].values, rng)

@@ -15,6 +15,12 @@ def live_records(versions: pd.DataFrame, day: int) -> pd.DataFrame:
     """The record versions a correct pipeline holds after the deliveries of days 1..day."""
     ok = versions[~versions["malformed"]]
     snapshots = ok[ok["source"].isin(["shop", "newsletter"]) & (ok["day"] == day)]
+    # A snapshot row that cannot be read keeps the account's row from the snapshot before
+    # (the pipeline never deletes an account because its row was damaged).
+    damaged = versions[versions["malformed"] & versions["source"].isin(["shop", "newsletter"]) & (versions["day"] == day)]
+    earlier = ok[ok["source"].isin(["shop", "newsletter"]) & (ok["day"] < day)].sort_values("day")
+    carried = earlier[earlier.set_index(["source", "record_id"]).index.isin(damaged.set_index(["source", "record_id"]).index)]
+    snapshots = pd.concat([snapshots, carried.drop_duplicates(["source", "record_id"], keep="last")], ignore_index=True)
     cards = ok[(ok["source"] == "pos") & (ok["day"] <= day)].sort_values("day").drop_duplicates("record_id", keep="last")
     tickets = ok[(ok["source"] == "hotline") & (ok["day"] <= day)].drop_duplicates("record_id")
     return pd.concat([snapshots, cards, tickets], ignore_index=True)

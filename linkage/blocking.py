@@ -1,34 +1,98 @@
-"""Candidate pairs: records that share a blocking key under at least one rule."""
+"""Candidate pairs: records that share a blocking key under at least one rule.
+
+What a rule costs is known before it runs: its keys are computed once, and the pairs a
+block makes are n(n-1)/2 of its size. A block larger than the rule's `max_block_size`
+(two thousand `thomas|mueller`) is not made into all its pairs, nor dropped: it is split
+by the rule's refinements (`thomas|mueller|80` by postcode region, `thomas|mueller|1971`
+by birth year, ...), and each part that is small enough makes its pairs. When all rules
+together would still make more pairs than the settings' budget per record, the caps of
+the refinable rules are halved until they fit, so the work grows with the records, not
+with how skewed the names are.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 
 from linkage.settings import BlockingRule, LinkageSettings
 
 
-def _keys_sql(con: duckdb.DuckDBPyConnection, table: str, expression: str) -> str:
-    """One row per (record, key); a LIST-valued key gives one row per element."""
-    key_type = con.execute(f"DESCRIBE SELECT {expression} AS k FROM {table}").fetchall()[0][1]
-    key = "unnest(k)" if key_type.endswith("[]") else "k"
+@dataclass(frozen=True)
+class RuleCost:
+    """What a rule will make: pairs (before removing those other rules also find), how
+    many blocks were too big and refined, and the cap it ran with."""
+
+    rule: str
+    pairs: int
+    refined_blocks: int
+    max_block_size: int
+
+
+def _key_type(con: duckdb.DuckDBPyConnection, table: str, expression: str) -> str:
+    return con.execute(f"DESCRIBE SELECT {expression} AS k FROM {table}").fetchall()[0][1]
+
+
+def _keys_sql(con: duckdb.DuckDBPyConnection, table: str, expression: str, refinements: tuple[str, ...] = ()) -> str:
+    """One row per (record, key) with the record's refinement values; a LIST-valued key
+    gives one row per element."""
+    key = "unnest(k)" if _key_type(con, table, expression).endswith("[]") else "k"
+    refine = "".join(f", ({r})::VARCHAR AS refine_{i}" for i, r in enumerate(refinements))
+    passed = "".join(f", refine_{i}" for i in range(len(refinements)))
     return f"""
-        SELECT DISTINCT record_key, key FROM (
-            SELECT record_key, {key} AS key
-            FROM (SELECT record_key, {expression} AS k FROM {table})
+        SELECT DISTINCT record_key, key{passed} FROM (
+            SELECT record_key, ({key})::VARCHAR AS key{passed}
+            FROM (SELECT record_key, {expression} AS k{refine} FROM {table})
             WHERE k IS NOT NULL
         ) WHERE key IS NOT NULL
     """
 
 
-def _rule_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule) -> str:
-    if rule.other_key is None:
-        return f"""
-        WITH keys AS ({_keys_sql(con, table, rule.key)}),
-        small AS (SELECT key FROM keys GROUP BY key HAVING count(*) BETWEEN 2 AND {rule.max_block_size})
+def _blocks_sql(rule: BlockingRule, keys: str, cap: int) -> str:
+    """(record_key, block) for the blocks of 2..cap records: whole keys where small
+    enough, else the key split by each refinement in turn (a block is the key, the
+    refinement's number and its value)."""
+    parts = [f"SELECT record_key, key AS block FROM {keys} JOIN _sizes USING (key) WHERE n <= {cap}"]
+    for i in range(len(rule.refine_by)):
+        parts.append(
+            f"SELECT record_key, key || '|~{i}~|' || refine_{i} AS block FROM {keys} JOIN _sizes USING (key) "
+            f"WHERE n > {cap} AND refine_{i} IS NOT NULL"
+        )
+    union = " UNION ALL ".join(parts)
+    return f"""
+        SELECT b.record_key, b.block FROM ({union}) b
+        JOIN (SELECT block FROM ({union}) GROUP BY block HAVING count(*) BETWEEN 2 AND {cap}) USING (block)
+    """
+
+
+def _materialise_keys(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule) -> str:
+    name = f"_keys_{rule.name}"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_keys_sql(con, table, rule.key, rule.refine_by)}")
+    return name
+
+
+def _cost(con: duckdb.DuckDBPyConnection, rule: BlockingRule, keys: str, cap: int) -> RuleCost:
+    """Pairs the rule makes with this cap, from block sizes alone (no pair is made)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+    pairs, refined = con.execute(
+        f"""SELECT coalesce(sum(n * (n - 1) // 2), 0),
+                   (SELECT count(*) FROM _sizes WHERE n > {cap})
+            FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, keys, cap)}) GROUP BY block)"""
+    ).fetchall()[0]
+    return RuleCost(rule.name, int(pairs), int(refined) if rule.refine_by else 0, cap)
+
+
+def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int) -> str:
+    return f"""
+        WITH blocks AS ({_blocks_sql(rule, keys, cap)})
         SELECT DISTINCT a.record_key AS key_l, b.record_key AS key_r
-        FROM keys a JOIN keys b ON a.key = b.key AND a.record_key < b.record_key
-        WHERE a.key IN (SELECT key FROM small)
-        """
+        FROM blocks a JOIN blocks b ON a.block = b.block AND a.record_key < b.record_key
+    """
+
+
+def _asymmetric_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule) -> str:
+    """A quoted number against the account's own: keys of one side meet the other's."""
     return f"""
         WITH a AS ({_keys_sql(con, table, rule.key)}), b AS ({_keys_sql(con, table, rule.other_key)}),
         small AS (SELECT key FROM b GROUP BY key HAVING count(*) <= {rule.max_block_size})
@@ -38,17 +102,44 @@ def _rule_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRu
     """
 
 
+def plan_blocking(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, RuleCost]:
+    """The cap each symmetric rule runs with and what it will cost, within the pair budget.
+
+    Leaves `_keys_<rule>` for `build_candidate_pairs`."""
+    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    budget = settings.pairs_per_record_budget * max(records, 1)
+    symmetric = [r for r in settings.blocking_rules if r.other_key is None]
+    keys = {r.name: _materialise_keys(con, settings.table, r) for r in symmetric}
+    costs = {r.name: _cost(con, r, keys[r.name], r.max_block_size) for r in symmetric}
+    for _ in range(6):
+        if sum(c.pairs for c in costs.values()) <= budget:
+            break
+        for r in symmetric:
+            if r.refine_by and costs[r.name].max_block_size > r.min_block_size:
+                cap = max(costs[r.name].max_block_size // 2, r.min_block_size)
+                costs[r.name] = _cost(con, r, keys[r.name], cap)
+    con.execute("DROP TABLE IF EXISTS _sizes")
+    return costs
+
+
 def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, int]:
     """(Re)build `candidate_pairs(key_l, key_r, rules)`; returns the pairs each rule yields."""
+    costs = plan_blocking(con, settings)
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_pairs (key_l VARCHAR, key_r VARCHAR, rule VARCHAR)")
     per_rule: dict[str, int] = {}
     for rule in settings.blocking_rules:
-        con.execute(
-            f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({_rule_pairs_sql(con, settings.table, rule)})"
-        )
+        if rule.other_key is None:
+            keys = f"_keys_{rule.name}"
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+            pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size)
+        else:
+            pairs = _asymmetric_pairs_sql(con, settings.table, rule)
+        con.execute(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
         per_rule[rule.name] = con.execute(
             "SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name]
         ).fetchall()[0][0]
+        if rule.other_key is None:
+            con.execute(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes")
     con.execute(
         """
         CREATE OR REPLACE TABLE candidate_pairs AS

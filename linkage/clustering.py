@@ -185,6 +185,8 @@ def build_clusters(
         WHERE (match_probability < {threshold} AND ({contradiction})
                AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
            OR ({veto})
+        -- An analyst who saw both records and said `same` outweighs what the model holds against them.
+        EXCEPT SELECT key_l, key_r FROM review_decisions WHERE decision = 'same'
         UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
         """
     )

@@ -38,12 +38,22 @@ def term_frequency_levels(settings: LinkageSettings) -> list[tuple[Comparison, i
     ]
 
 
+def term_frequency_columns(settings: LinkageSettings) -> list[tuple[Comparison, str]]:
+    """(comparison, column) once per comparison that weighs any level by term frequency;
+    its levels share one column (a phone's `same mobile` and `same landline`)."""
+    seen: dict[str, tuple[Comparison, str]] = {}
+    for comparison, _, column in term_frequency_levels(settings):
+        if seen.setdefault(comparison.name, (comparison, column))[1] != column:
+            raise ValueError(f"comparison {comparison.name}: term frequencies of one column only")
+    return list(seen.values())
+
+
 def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
     """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
     for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
     gammas = ",\n    ".join(gamma_sql(c) for c in settings.comparisons)
     tf_values = "".join(
-        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, _, column in term_frequency_levels(settings)
+        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, column in term_frequency_columns(settings)
     )
     return f"""
     SELECT p.key_l, p.key_r,

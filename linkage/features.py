@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from linkage.name_variants import learn_first_name_variants
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164
 
@@ -119,9 +120,15 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     _create_name_roles(con, "_name_roles", "{}")
     con.execute(
         """
-        UPDATE linkage_features f SET first_name_std = f.last_name_std, last_name_std = f.first_name_std
+        UPDATE linkage_features f SET first_name_std = f.last_name_std,
+            -- A double surname's hyphen became a space in the first-name field.
+            last_name_std = CASE WHEN a.name = f.first_name_std THEN f.first_name_std ELSE replace(f.first_name_std, ' ', '-') END
         FROM _name_roles a, _name_roles b
-        WHERE a.name = f.first_name_std AND b.name = f.last_name_std
+        -- `Seifert-Meyer, Evelyn`: a double surname is known by its parts.
+        WHERE a.name = CASE WHEN contains(f.first_name_std, ' ') AND NOT EXISTS (
+                                SELECT 1 FROM _name_roles w WHERE w.name = f.first_name_std)
+                            THEN split_part(f.first_name_std, ' ', 1) ELSE f.first_name_std END
+          AND b.name = f.last_name_std
           AND a.as_last >= 3 * (a.as_first + 1) AND b.as_first >= 3 * (b.as_last + 1)
         """
     )
@@ -232,6 +239,13 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
               AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
               AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
               AND a.first_name_std IS DISTINCT FROM b.last_name_std
+              -- One person's names in two forms (`Tina`, `Martina`; `HP`, `Hans Peter`) are not two people.
+              AND NOT coalesce(list_contains(a.first_name_variants, b.first_name_key), false)
+              AND NOT coalesce(list_has_any(a.first_name_forms, b.first_name_forms), false)
+              -- `Andfea` and `Amdrea` are one name typed badly twice.
+              AND damerau_levenshtein(a.first_name_key, b.first_name_key) > 2
+              AND a.first_name_key IS DISTINCT FROM b.first_name_initials
+              AND b.first_name_key IS DISTINCT FROM a.first_name_initials
         )
         """
     )
@@ -279,7 +293,6 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
             last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
         """
     )
-    _mark_shared_mailboxes(con)
     phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
     con.register("_phones", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
     con.execute(
@@ -301,6 +314,14 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         UPDATE linkage_features SET street_key = replace(street_std, ' ', '');
         ALTER TABLE linkage_features ADD COLUMN first_name_key VARCHAR;
         UPDATE linkage_features SET first_name_key = replace(first_name_std, ' ', '');
+        -- `HP` for `Hans Peter`.
+        ALTER TABLE linkage_features ADD COLUMN first_name_initials VARCHAR;
+        UPDATE linkage_features SET first_name_initials = list_aggregate(
+            list_transform(string_split(first_name_std, ' '), lambda x: x[1]), 'string_agg', '')
+        WHERE contains(first_name_std, ' ');
+        -- The surname's letters, as a mailbox spells it (`seifertmeyer`).
+        ALTER TABLE linkage_features ADD COLUMN last_name_key VARCHAR;
+        UPDATE linkage_features SET last_name_key = nullif(regexp_replace(last_name_std, '[^a-z]', '', 'g'), '');
         -- A number's shape (`S-999999`, `K-9999999`) tells which system it belongs to.
         ALTER TABLE linkage_features ADD COLUMN customer_number_ref_shape VARCHAR;
         ALTER TABLE linkage_features ADD COLUMN own_customer_number_shape VARCHAR;
@@ -309,5 +330,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         """
     )
     _first_name_forms(con)
+    learn_first_name_variants(con)
+    _mark_shared_mailboxes(con)
     con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]

@@ -17,7 +17,8 @@ import pandas as pd
 
 from linkage.clustering import LINKED_PAIRS_DDL
 from linkage.comparisons import (
-    NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_levels, tf_value_column,
+    NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_columns, term_frequency_levels,
+    tf_value_column,
 )
 from linkage.settings import LinkageSettings
 
@@ -250,10 +251,45 @@ def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[s
     return " + ".join(terms)
 
 
+def comparable_pairs(random_patterns: pd.DataFrame, settings: LinkageSettings, all_pairs: float) -> dict[str, float]:
+    """How many of all record pairs each comparison can be made on (both values known),
+    from the random sample's share."""
+    total = random_patterns["n"].sum()
+    return {c.name: all_pairs * float(random_patterns.loc[random_patterns[gamma_column(c)] != NULL_LEVEL, "n"].sum()) / max(total, 1)
+            for c in settings.comparisons}
+
+
+def _counted_u(settings: LinkageSettings, u: dict[str, np.ndarray], non_matches: dict[tuple[str, int], float],
+               comparable: dict[str, float]) -> dict[str, np.ndarray]:
+    """u of the exhaustive levels counted over the candidates: the expected non-matches
+    among all pairs that reach the level, over all pairs the comparison can be made on.
+
+    A random sample of two million pairs cannot see a level that two random records
+    reach once in a billion (the same mobile number): its smoothed share would put u
+    near 1 / (2 million) whatever the data's size, and the prior, which falls with the
+    number of records, would then make the same mobile number weaker evidence in a
+    larger customer base. Blocking proposes every such pair, so it is counted instead."""
+    updated = {name: values.copy() for name, values in u.items()}
+    for name, label in settings.exhaustive_levels:
+        gamma = settings.gamma_of(name, label)
+        if comparable.get(name, 0) <= 0:
+            continue
+        counted = (max(non_matches.get((name, gamma), 0.0), 0.0) + 0.5) / comparable[name]
+        # Where the data is small enough for the sample to see such pairs, it sees them
+        # well; counting only ever sharpens a level the sample is too coarse for.
+        updated[name][gamma] = _repeatable(min(counted, float(u[name][gamma])))
+    for name in {n for n, _ in settings.exhaustive_levels}:
+        values = updated[name]
+        fixed = np.zeros(len(values), dtype=bool)
+        fixed[[settings.gamma_of(n, lab) for n, lab in settings.exhaustive_levels if n == name]] = True
+        values[~fixed] = values[~fixed] / values[~fixed].sum() * (1 - values[fixed].sum())
+    return updated
+
+
 def refine_by_full_evidence(
     con: duckdb.DuckDBPyConnection, settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray],
-    random_match: float, all_pairs: float, iterations: int,
-) -> tuple[dict[str, np.ndarray], float]:
+    random_match: float, all_pairs: float, iterations: int, comparable: dict[str, float] | None = None,
+) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray]]:
     """EM once more, over the candidate pairs themselves rather than their patterns, so
     that each pair's posterior includes its term frequencies.
 
@@ -263,6 +299,12 @@ def refine_by_full_evidence(
     them apart. Pairs no blocking rule proposed count as non-matches for the prior.
     """
     names = [c.name for c in settings.comparisons]
+    # Many candidates: the estimates from a repeatable sample of them are as good and
+    # each round costs a fraction (the expected matches are scaled back up).
+    candidates = con.execute("SELECT count(*) FROM _tf_vectors").fetchall()[0][0]
+    share = min(1.0, settings.em_sample_pairs / max(candidates, 1))
+    sample = "true" if share >= 1.0 else f"hash(key_l, key_r) % 1000000 < {int(share * 1_000_000)}"
+    share = 1.0 if share >= 1.0 else int(share * 1_000_000) / 1_000_000
     # A vetoed pair is two people whatever else it shares (a mother and son with one
     # e-mail): counted as a match it would teach m that matches share e-mails, not names.
     vetoed = any_level_sql(settings, settings.vetoes)
@@ -272,12 +314,14 @@ def refine_by_full_evidence(
         sets = ", ".join(f"({gamma_column(c)})" for c in settings.comparisons)
         picks = ", ".join(gamma_column(c) for c in settings.comparisons)
         rows = con.execute(
-            f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, {_exact_sum_sql('post')} AS matched
-                FROM (SELECT *, {posterior} AS post FROM _tf_vectors)
+            f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, {_exact_sum_sql('post')} AS matched,
+                       count(*) AS pairs
+                FROM (SELECT *, {posterior} AS post FROM _tf_vectors WHERE {sample})
                 GROUP BY GROUPING SETS ({sets}, ())"""
         ).df()
-        everything = rows[rows["grouping_id"] == (1 << len(names)) - 1]["matched"].sum()
+        everything = rows[rows["grouping_id"] == (1 << len(names)) - 1]["matched"].sum() / share
         updated = {}
+        non_matches = {}
         for position, comparison in enumerate(settings.comparisons):
             # GROUPING() sets a bit for every column not grouped by; this set groups by one.
             mask = ((1 << len(names)) - 1) ^ (1 << (len(names) - 1 - position))
@@ -285,6 +329,10 @@ def refine_by_full_evidence(
             part = rows[(rows["grouping_id"] == mask) & (rows[column] != NULL_LEVEL)]
             frame = pd.DataFrame({column: part[column].astype(int).to_numpy()})
             updated[comparison.name] = _level_shares(frame, column, len(comparison.levels), part["matched"].to_numpy(float))
+            for gamma, pairs, matched in zip(part[column].astype(int), part["pairs"], part["matched"]):
+                non_matches[(comparison.name, gamma)] = (float(pairs) - float(matched)) / share
+        if comparable is not None:
+            u = _counted_u(settings, u, non_matches, comparable)
         new_match = _repeatable(min(max(everything / all_pairs, 1e-15), 0.5))
         change = max(abs(math.log(new_match / random_match)),
                      *(np.abs(updated[c] - m[c]).max() for c in names))
@@ -292,13 +340,13 @@ def refine_by_full_evidence(
         random_match = new_match
         if change < 1e-4:
             break
-    return m, random_match
+    return m, random_match, u
 
 
 def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
     """`_tf_vectors`: `vectors` with each term-frequency level's frequency looked up once."""
     joins, columns = [], []
-    for comparison, _, column in term_frequency_levels(settings):
+    for comparison, column in term_frequency_columns(settings):
         alias = f"t_{comparison.name}"
         joins.append(f"LEFT JOIN term_frequencies {alias} ON {alias}.column_name = '{column}' "
                      f"AND {alias}.value = v.{tf_value_column(comparison)}")
@@ -376,8 +424,9 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     _create_tf_vectors(con, settings)
     con.execute("DROP TABLE _vectors")
     if len(patterns) and settings.full_evidence_iterations:
-        m, random_match = refine_by_full_evidence(
-            con, settings, m, u, random_match, all_pairs, settings.full_evidence_iterations)
+        m, random_match, u = refine_by_full_evidence(
+            con, settings, m, u, random_match, all_pairs, settings.full_evidence_iterations,
+            comparable_pairs(random_patterns, settings, all_pairs))
     con.register("_parameters", _parameters_frame(settings, m, u))
     con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
     con.unregister("_parameters")

@@ -60,9 +60,15 @@ class BlockingRule:
     name: str
     key: str
     other_key: str | None = None
-    # Keys shared by more records than this are skipped: a placeholder phone or a shop's
-    # test e-mail would otherwise make the pair count quadratic.
+    # Keys shared by more records than this are not made into all their pairs: a
+    # placeholder phone or a shop's test e-mail would make the pair count quadratic.
     max_block_size: int = 200
+    # A key over the cap is split by each of these (SQL over one record) in turn, and
+    # the parts within the cap make their pairs: two thousand `thomas|mueller` become
+    # small blocks by region and by birth year. Without refinements it is skipped.
+    refine_by: tuple[str, ...] = ()
+    # The pair budget (LinkageSettings) may lower the cap of a refinable rule to this.
+    min_block_size: int = 20
 
 
 @dataclass(frozen=True)
@@ -88,15 +94,22 @@ class LinkageSettings:
     comparisons: tuple[Comparison, ...]
     training_sessions: tuple[TrainingSession, ...] = ()
     table: str = "linkage_features"
+    # All blocking rules together make at most about this many pairs per record; the
+    # caps of refinable rules are lowered until they fit (blocking.py, plan_blocking).
+    pairs_per_record_budget: float = 25.0
     # Random pairs used to estimate u (how often levels occur between non-matches): this
     # many per record, at least the minimum, at most the maximum.
-    u_sample_pairs_per_record: int = 200
+    # Comparing a random pair costs about as much as a candidate; beyond two million
+    # pairs the estimates hardly move, while ten million took minutes at a million records.
+    u_sample_pairs_per_record: int = 20
     u_sample_pairs_min: int = 1_000_000
-    u_sample_pairs: int = 10_000_000
+    u_sample_pairs: int = 2_000_000
     em_max_iterations: int = 50
     em_tolerance: float = 1e-6
-    # Rounds of EM over the pairs themselves, term frequencies included (model.py).
+    # Rounds of EM over the pairs themselves, term frequencies included (model.py), on
+    # a repeatable sample of at most this many candidate pairs.
     full_evidence_iterations: int = 10
+    em_sample_pairs: int = 2_000_000
     # (comparison, level label): two records whose own pair reached such a level and did
     # not link are kept apart by the clustering even when a chain of links joins them, so
     # a family e-mail cannot merge mother and son.
@@ -104,6 +117,10 @@ class LinkageSettings:
     # (comparison, level label) that no amount of other agreement outweighs: two known,
     # different birth dates are two people (father and son with the same name and address).
     vetoes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    # (comparison, level label) that only pairs sharing a blocking rule's key can reach
+    # (the same e-mail address, the same mobile): blocking proposes them all, so their u
+    # is counted over the candidates instead of sampled (model.py, `_counted_u`).
+    exhaustive_levels: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     # Hysteresis: a pair the previous run linked stays linked while its match weight is at
     # most this many bits (log2 odds) below the threshold's, so a re-estimated model does
     # not undo yesterday's links of unchanged records (clustering.py, `linked_pairs`).
@@ -151,27 +168,54 @@ SURNAMES_ALIKE = ("coalesce(l.last_name_std = r.last_name_std OR l.last_name_pho
 NAME_FROM_MAILBOX = "l.names_from_mailbox OR r.names_from_mailbox"
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
-NAMES_SWAPPED = (f"{_jw('l.first_name_std', 'r.last_name_std', 0.9)} AND {_jw('l.last_name_std', 'r.first_name_std', 0.9)} "
+def _name_or_part(a: str, b: str) -> str:
+    """`a` and `b` are alike, or one is a part of the other (`Seifert-Meyer` / `Meyer`)."""
+    return (f"({_jw(a, b, 0.9)} OR list_contains(string_split(replace({a}, '-', ' '), ' '), {b}) "
+            f"OR list_contains(string_split(replace({b}, '-', ' '), ' '), {a}))")
+
+
+# `Seifert-Meyer, Evelyn` at the till is `Evelyn Meyer` in the shop: a swap, part by part.
+NAMES_SWAPPED = (f"{_name_or_part('l.first_name_std', 'r.last_name_std')} AND {_name_or_part('l.last_name_std', 'r.first_name_std')} "
                  "AND l.first_name_std <> r.first_name_std")
+
+# The mailbox holds the other record's first name (at least four letters, so `ann` in
+# `hannelore` does not count).
+MAILBOX_SPELLS_FIRST_NAME = (
+    "(length(r.first_name_key) >= 4 AND contains(l.email_letters, r.first_name_key) AND NOT l.names_from_mailbox) "
+    "OR (length(l.first_name_key) >= 4 AND contains(r.email_letters, l.first_name_key) AND NOT r.names_from_mailbox)")
+SURNAME_CHANGED = (
+    "l.first_name_key = r.first_name_key AND ("
+    "(l.email_std = r.email_std AND NOT l.email_shared) OR (l.phone_e164 = r.phone_e164 AND l.phone_is_mobile) "
+    "OR (length(r.last_name_key) >= 4 AND contains(l.email_letters, r.last_name_key)) "
+    "OR (length(l.last_name_key) >= 4 AND contains(r.email_letters, l.last_name_key)))")
+
+# What splits a common name's block into parts one person's records still share: the
+# region (two postcode digits), the birth year, the mailbox's provider, the mobile.
+NAME_REFINEMENTS = ("left(postal_code, 2)", "year(birth_date)", "email_domain",
+                    "CASE WHEN phone_is_mobile THEN phone_e164 END")
 
 GERMAN_SETTINGS = LinkageSettings(
     blocking_rules=(
         BlockingRule("email", "email_std", max_block_size=50),
         BlockingRule("phone", "phone_e164", max_block_size=50),
-        BlockingRule("surname_sound_postcode", "last_name_phon || '|' || postal_code"),
+        BlockingRule("surname_sound_postcode", "last_name_phon || '|' || postal_code",
+                     refine_by=("left(first_name_key, 1)", "house_number")),
         BlockingRule("first_name_birth_date", "first_name_std || '|' || birth_date::VARCHAR"),
         BlockingRule("address", "street_phon || '|' || house_number || '|' || postal_code", max_block_size=60),
         # A street misspelt beyond its sound (`Schillestr.`) still shares number and postcode.
         BlockingRule("house_number_postcode", "house_number || '|' || postal_code", max_block_size=40),
-        BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=300),
-        BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=300),
+        BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=200,
+                     refine_by=NAME_REFINEMENTS),
+        BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=200,
+                     refine_by=NAME_REFINEMENTS),
         BlockingRule("birth_date_surname_sound", "birth_date::VARCHAR || '|' || last_name_phon"),
         BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
         # A rare surname alone: records with no address or phone, and a first name typed
         # beyond its sound (`Adbullah`), still meet. Common surnames exceed the block size.
-        BlockingRule("rare_surname", "last_name_std", max_block_size=8),
-        BlockingRule("mailbox_spells_name", "CASE WHEN last_name_std IS NULL THEN email_letters END",
-                     other_key="name_spellings", max_block_size=3),
+        BlockingRule("rare_surname", "last_name_std", max_block_size=8, min_block_size=8,
+                     refine_by=("left(first_name_key, 2)", "left(email_letters, 3)")),
+        # `holzbeck.susanne@` meets Susanne Holzbeck, whatever name its own record gives.
+        BlockingRule("mailbox_spells_name", "email_letters", other_key="name_spellings", max_block_size=3),
         BlockingRule("swapped_names", "first_name_phon || '|' || last_name_phon",
                      other_key="last_name_phon || '|' || first_name_phon"),
         BlockingRule("quoted_customer_number", deletion_variants("customer_number_ref"),
@@ -193,11 +237,22 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("one typo", "abs(length(l.first_name_std) - length(r.first_name_std)) <= 1 "
                                   "AND damerau_levenshtein(l.first_name_std, r.first_name_std) <= 1"),
                 Level("a usual short form", "list_has_any(l.first_name_forms, r.first_name_forms)"),
+                # Learned from the data: many contact points given under both names (name_variants.py).
+                Level("a variant the data shows", "list_contains(l.first_name_variants, r.first_name_key)"),
+                Level("initials of the other's double name",
+                      "l.first_name_key = r.first_name_initials OR r.first_name_key = l.first_name_initials"),
                 # `Hans Peter` is often just `Peter`.
                 Level("one part of a double first name",
                       "(contains(l.first_name_std, ' ') OR contains(r.first_name_std, ' ')) "
                       "AND list_has_any(string_split(l.first_name_std, ' '), string_split(r.first_name_std, ' '))"),
-                # A mailbox read wrongly (`heinz-joachim@` as Joachim Heinz) must not veto.
+                # `Andi`/`Andreas`, `Susi`/`Susanne`: a weak sign, weighed as the data says.
+                Level("same first three letters", "length(l.first_name_key) >= 3 AND length(r.first_name_key) >= 3 "
+                                                  "AND l.first_name_key[:3] = r.first_name_key[:3]"),
+                # `holzbeck.susanne@` under the name `Susi`: the mailbox names the person.
+                Level("the other's mailbox spells it", MAILBOX_SPELLS_FIRST_NAME),
+                Level("two typos", "least(length(l.first_name_key), length(r.first_name_key)) >= 5 "
+                                   "AND damerau_levenshtein(l.first_name_key, r.first_name_key) <= 2"),
+                # A mailbox read wrongly (`heinz-joachim@` as Joachim Heinz) says little against.
                 Level("different, one read from a mailbox", NAME_FROM_MAILBOX),
                 Level("different", "TRUE"),
             ),
@@ -214,6 +269,9 @@ GERMAN_SETTINGS = LinkageSettings(
                 Level("shares part of a double name",
                       "l.last_name_part1 IN (r.last_name_part1, r.last_name_part2) "
                       "OR l.last_name_part2 IN (r.last_name_part1, r.last_name_part2)"),
+                # Married or maiden name: the same first name, and the person's own contact
+                # point or a mailbox that still spells the other surname (`berit.schomber@`).
+                Level("other surname, same first name and own contact", SURNAME_CHANGED),
                 Level("different", "TRUE"),
             ),
             ("last_name_std",),
@@ -339,7 +397,10 @@ GERMAN_SETTINGS = LinkageSettings(
         TrainingSession((("phone", "same mobile"),)),
     ),
     contradictions=(("gender", "different"),),
-    # A family e-mail or a shared address must not make mother and son one person: first
-    # names that are not even alike (nor swapped, nor a prefix) are two people.
-    vetoes=(("birth_date", "different"), ("first_name", "different")),
+    exhaustive_levels=(("email", "exact"), ("phone", "same mobile"), ("phone", "same landline"),
+                       ("address", "same street, number and postcode"),
+                       ("quoted_customer_number", "quotes the other's number")),
+    # First names that differ weigh against a match with the weight the model learns; an
+    # identical personal mailbox or mobile can outweigh them (a nickname no list knows).
+    vetoes=(("birth_date", "different"),),
 )

@@ -46,6 +46,27 @@ SHOP = [
     # uses one part of her double first name at the till
     dict(customer_id="S-9900019", first_name="Anna-Lena", last_name="Wiesinger", email=None,
          street="Ahornweg 14", zip="90402", city="Nürnberg", phone=None, birthday="1991-01-09"),
+    # a nickname no list holds (`Andi`), the same mailbox at the till
+    dict(customer_id="S-9900031", first_name="Andreas", last_name="Pröglhöf", email="andreas.proeglhoef@gmx.de",
+         street="Kiefernweg 7", zip="34117", city="Kassel", phone=None, birthday=None),
+    # initials of a double first name at the till, same mailbox
+    dict(customer_id="S-9900032", first_name="Hans-Peter", last_name="Zwirnmann", email="hp.zwirnmann@web.de",
+         street="Am Bach 2", zip="26122", city="Oldenburg", phone=None, birthday=None),
+    # two typos in the first name; the mailbox is identical and spells it
+    dict(customer_id="S-9900033", first_name="Andfea", last_name="Metzinger", email="andrea.metzinger58@gmx.de",
+         street="Lerchenstraße 40", zip="48143", city="Münster", phone=None, birthday=None),
+    # swapped double surname at the till, one part of it in the shop
+    dict(customer_id="S-9900034", first_name="Evelyn", last_name="Meyerhoff", email="evelyn.seifert@t-online.de",
+         street="Uferweg 11", zip="39104", city="Magdeburg", phone=None, birthday=None),
+    # married: the new surname in the shop, her mailbox still spells the maiden name
+    dict(customer_id="S-9900035", first_name="Berit", last_name="Bienlein", email="berit.schomberg@web.de",
+         street="Neue Gasse 3", zip="24103", city="Kiel", phone="0172 4455667", birthday=None),
+    # a household's mailbox: mother in the shop, son at the till, same address
+    dict(customer_id="S-9900036", first_name="Monika", last_name="Rehbergerin", email="familie.rehbergerin@gmx.de",
+         street="Tulpenweg 9", zip="67059", city="Ludwigshafen", phone=None, birthday=None),
+    # two women of one name at one address (mother and daughter), other birth dates
+    dict(customer_id="S-9900037", first_name="Maria", last_name="Oberschelp", email="maria.oberschelp@gmx.de",
+         street="Feldstraße 20", zip="33602", city="Bielefeld", phone="0521 776655", birthday="1962-04-11"),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -62,6 +83,13 @@ POS = [
     "K-9900017;Herr;Bernd;Quast;Am Anger 9;99084;Erfurt;;;;Erfurt;4,00;01.11.2026;N",
     "K-9900009;Herr;Sepp;Hinterhuber;Dorfstr. 2;83022;Rosenheim;;;30.07.1958;Rosenheim;9,00;01.11.2026;N",
     "K-9900019;Frau;Lena;Wiesinger;Ahornweg 14;90402;Nürnberg;;;09.01.1991;Nürnberg;3,00;01.11.2026;N",
+    "K-9900031;Herr;Andi;Pröglhöf;Kiefernweg 7;34117;Kassel;;andreas.proeglhoef@gmx.de;;Kassel;2,00;01.11.2026;N",
+    "K-9900032;Herr;HP;Zwirnmann;;;;;hp.zwirnmann@web.de;;Oldenburg;2,00;01.11.2026;N",
+    "K-9900033;Frau;Amdrea;Metzinger;;;;;andrea.metzinger58@gmx.de;;Münster;2,00;01.11.2026;N",
+    "K-9900034;Frau;Seifert-Meyerhoff;Evelyn;Uferweg 11;39104;Magdeburg;;evelyn.seifert@t-online.de;;Magdeburg;2,00;01.11.2026;N",
+    "K-9900035;Frau;Berit;Schomberg;Alte Gasse 8;24105;Kiel;;;;Kiel;2,00;01.11.2026;N",
+    "K-9900036;Herr;Lukas;Rehbergerin;Tulpenweg 9;67059;Ludwigshafen;;familie.rehbergerin@gmx.de;;Ludwigshafen;2,00;01.11.2026;N",
+    "K-9900037;Frau;Maria;Oberschelp;Feldstr. 20;33602;Bielefeld;0171 2233445;;03.09.1988;Bielefeld;2,00;01.11.2026;N",
     # son: same name and address as the father's account
     "K-9900005;Herr;Klaus;Degenhardt;Mühlenweg 8;04109;Leipzig;0341 9988776;;12.08.1984;Leipzig;3,00;01.11.2026;N",
 ]
@@ -113,6 +141,11 @@ def same_person(con, a: str, b: str) -> bool:
     ("shop:S-9900008", "newsletter:NL-9900008", "a name-less subscriber whose mailbox spells Hannelore Quirmbach"),
     ("shop:S-9900009", "pos:K-9900009", "Josef / Sepp, same address and birth date"),
     ("shop:S-9900019", "pos:K-9900019", "Anna-Lena / Lena, same address and birth date"),
+    ("shop:S-9900031", "pos:K-9900031", "Andreas / Andi (no list knows it), same mailbox and address"),
+    ("shop:S-9900032", "pos:K-9900032", "Hans-Peter / HP, same mailbox"),
+    ("shop:S-9900033", "pos:K-9900033", "Andfea / Amdrea, two typos, identical mailbox andrea.metzinger58@"),
+    ("shop:S-9900034", "pos:K-9900034", "Evelyn Meyerhoff / Seifert-Meyerhoff, Evelyn (swapped), same mailbox and address"),
+    ("shop:S-9900035", "pos:K-9900035", "Berit Bienlein / Berit Schomberg, her mailbox spells the maiden name"),
 ])
 def test_same_person(linked, a, b, why):
     assert same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"
@@ -122,6 +155,8 @@ def test_same_person(linked, a, b, why):
     ("pos:K-9900010", "pos:K-9900011", "mother and son: same address and landline, other first name and birth date"),
     ("shop:S-9900005", "pos:K-9900005", "father and son: same name and address, birth dates 1955 and 1984"),
     ("shop:S-9900007", "pos:K-9900017", "the husband: same surname and address, but the mailbox names Gundula"),
+    ("shop:S-9900036", "pos:K-9900036", "mother and son: one family mailbox and address, other first names"),
+    ("shop:S-9900037", "pos:K-9900037", "mother and daughter of one name at one address, other birth dates and mobiles"),
 ])
 def test_different_persons(linked, a, b, why):
     assert not same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"

@@ -1,0 +1,72 @@
+"""Blocking with known costs: a common key's block is split by its refinements instead of
+dropped, the cost computed before the pairs are made is the pairs made, and the pair
+budget lowers the caps of refinable rules. Real DuckDB, hand-made records."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from linkage.blocking import build_candidate_pairs, plan_blocking
+from linkage.settings import BlockingRule, LinkageSettings, Comparison, Level
+
+NO_COMPARISONS = (Comparison("nothing", "true", (Level("all", "TRUE"),)),)
+
+
+@pytest.fixture
+def con():
+    con = duckdb.connect()
+    # 120 `thomas|mueller` in 4 regions of 30, and 6 rare names in pairs.
+    con.execute(
+        """
+        CREATE TABLE people AS
+        SELECT 'r' || lpad(i::VARCHAR, 4, '0') AS record_key, 'thomas|mueller' AS name,
+               (10 + i % 4)::VARCHAR AS region
+        FROM range(120) t(i)
+        UNION ALL
+        SELECT 'x' || i::VARCHAR, 'rare' || (i // 2)::VARCHAR, '99' FROM range(6) t(i)
+        """
+    )
+    yield con
+    con.close()
+
+
+def settings(rule: BlockingRule, budget: float = 1000.0) -> LinkageSettings:
+    return LinkageSettings(blocking_rules=(rule,), comparisons=NO_COMPARISONS, table="people",
+                           pairs_per_record_budget=budget)
+
+
+def test_a_block_over_the_cap_is_split_by_its_refinement_not_dropped(con):
+    rule = BlockingRule("name", "name", max_block_size=50, refine_by=("region",), min_block_size=10)
+    per_rule = build_candidate_pairs(con, settings(rule))
+    # 4 regions of 30 records (435 pairs each) and 3 rare pairs; no pair across regions.
+    assert per_rule["name"] == 4 * 435 + 3
+    across = con.execute(
+        """SELECT count(*) FROM candidate_pairs p JOIN people a ON a.record_key = p.key_l
+           JOIN people b ON b.record_key = p.key_r WHERE a.region <> b.region""").fetchall()[0][0]
+    assert across == 0
+
+
+def test_without_refinements_a_block_over_the_cap_makes_no_pairs(con):
+    per_rule = build_candidate_pairs(con, settings(BlockingRule("name", "name", max_block_size=50)))
+    assert per_rule["name"] == 3
+
+
+def test_the_planned_cost_is_the_pairs_made(con):
+    rule = BlockingRule("name", "name", max_block_size=200, refine_by=("region",))
+    planned = plan_blocking(con, settings(rule))["name"]
+    made = build_candidate_pairs(con, settings(rule))["name"]
+    assert planned.pairs == made == 120 * 119 // 2 + 3
+    assert planned.refined_blocks == 0
+
+
+def test_the_pair_budget_lowers_the_cap_until_the_rules_fit(con):
+    rule = BlockingRule("name", "name", max_block_size=200, refine_by=("region",), min_block_size=10)
+    # 126 records at 5 pairs each allow 630 pairs: the whole block (7,140) does not fit,
+    # the four regions (1,740) neither, so the cap falls below 30 and regions are too big.
+    plan = plan_blocking(con, settings(rule, budget=5.0))["name"]
+    assert plan.max_block_size < 30
+    assert plan.pairs == 3
+    # With room for the regions, the cap stops where they fit.
+    roomy = plan_blocking(con, settings(rule, budget=15.0))["name"]
+    assert 30 <= roomy.max_block_size < 120 and roomy.pairs == 4 * 435 + 3
