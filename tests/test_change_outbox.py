@@ -244,6 +244,14 @@ def test_no_file_written_after_an_erasure_carries_the_erased_persons_data(site):
                      if r["golden_id"] in (shop_person, marketing_person)]
         assert sorted(of_erased) == sorted([(shop_person, "erased", None, None), (marketing_person, "erased", None, None)])
         assert not [p for p in new_files if old_email in p.read_text(encoding="utf-8")]
+    # Nor does the change feed keep their values (it keeps that they changed).
+    for database in ("warehouse.duckdb", "golden.duckdb"):
+        with duckdb.connect(str(site / database), read_only=True) as con:
+            assert con.execute("SELECT count(*) FROM customer_changes WHERE golden_id IN (?, ?) "
+                               "AND (old_value IS NOT NULL OR new_value IS NOT NULL)",
+                               [shop_person, marketing_person]).fetchall() == [(0,)]
+            assert con.execute("SELECT count(*) FROM customer_changes WHERE golden_id = ? AND change_type = 'updated'",
+                               [marketing_person]).fetchall()[0][0] > 0
     # Marketing still got everything else of day two that was routed to it.
     marketing_ids = {row["change_id"] for row in delivered(site, "marketing")}
     assert marketing_ids == routed_ids(site, Settings.DEFAULT_ROUTING, "marketing", day_one_end)
