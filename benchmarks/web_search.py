@@ -7,6 +7,13 @@ lookup_* tables), starts `kundenstamm serve` on a free loopback port and asks
 `/api/search` (HTTP Basic, one kept-alive connection, one request at a time) for 300
 customers per kind, each typed the way a caller would say it. Reports p50/p95/max per
 kind, the publish step's time and the server's resident memory (VmRSS and peak VmHWM).
+
+    .venv/bin/python benchmarks/web_search.py --reuse benchmarks/out/web_1000000
+
+uses the warehouse of an earlier run (`DIR/warehouse.duckdb`, e.g. this script's own
+`benchmarks/out/web_<N>/`) without generating or running the pipeline again: only the
+publish step runs, so the `lookup_*` tables are the ones this code builds. `--reuse FILE`
+(a published `.duckdb` file) serves that file as it is, lookup tables and all.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import os
 import random
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -37,6 +45,8 @@ from benchmarks.german_linkage import save_result  # noqa: E402
 from demo.generate import generate  # noqa: E402
 from linkage.names import fold  # noqa: E402
 from pipelines.steps import run_all_steps  # noqa: E402
+from warehouse.connection import open_warehouse  # noqa: E402
+from warehouse.publish import publish  # noqa: E402
 from warehouse.settings import Settings  # noqa: E402
 from web.store import Store  # noqa: E402
 
@@ -51,7 +61,9 @@ def _typo(word: str, rng: random.Random) -> str:
 def queries(published: Path, rng: random.Random) -> dict[str, list[tuple[str, str]]]:
     """kind -> [(what is typed, golden id it must find)]."""
     with duckdb.connect(str(published), read_only=True) as con:
-        sample = lambda sql: con.execute(sql + f" ORDER BY hash(golden_id) LIMIT {PER_KIND}").fetchall()  # noqa: E731
+        # hash(golden_id) ties among one customer's rows (two cards):
+        # the value typed decides, so the same file gives the same queries on every run.
+        sample = lambda sql: con.execute(sql + f" ORDER BY hash(golden_id), 1 LIMIT {PER_KIND}").fetchall()  # noqa: E731
         emails = sample("SELECT email, golden_id FROM customers WHERE email IS NOT NULL")
         phones = sample("SELECT phone, golden_id FROM customers WHERE phone LIKE '+49%'")
         numbers = sample("SELECT source_record_id, golden_id FROM customer_sources WHERE source IN ('shop', 'pos')")
@@ -78,16 +90,42 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reuse", type=Path, metavar="DIR_OR_FILE",
+                        help="an earlier run's folder (its warehouse.duckdb is published again) or a published file")
     args = parser.parse_args()
-    root = OUT / f"web_{args.persons}"
-    settings = Settings(landing_dir=root / "demo" / "landing", warehouse_path=root / "warehouse.duckdb",
-                        published_path=root / "golden.duckdb", reports_dir=root / "reports")
-    if not (root / "demo" / "landing").exists():
-        generate(root / "demo", persons=args.persons, seed=args.seed, days=1)
-    for stale in (settings.warehouse_path, settings.published_path):
-        stale.unlink(missing_ok=True)
-    run = run_all_steps(settings, datetime(2026, 11, 20, 7))
-    publish_seconds = run.seconds["publish"]
+    run_at = datetime(2026, 11, 20, 7)
+    if args.reuse and args.reuse.is_file():
+        root = OUT / "web_reused"
+        root.mkdir(parents=True, exist_ok=True)
+        settings = Settings(published_path=args.reuse.resolve(), landing_dir=root / "landing")
+        publish_seconds = None
+    elif args.reuse:
+        root = args.reuse.resolve()
+        settings = Settings(landing_dir=root / "demo" / "landing", warehouse_path=root / "warehouse.duckdb",
+                            published_path=root / "golden.duckdb", reports_dir=root / "reports")
+        if not settings.warehouse_path.is_file():
+            parser.error(f"--reuse {args.reuse}: no warehouse.duckdb there (give a published .duckdb file instead)")
+        # The publish step alone: the lookup tables as this code builds them, from the warehouse
+        # as it is; it replaces DIR/golden.duckdb with the same data.
+        con = open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit)
+        try:
+            start = time.perf_counter()
+            publish(con, settings.published_path, run_at)
+            publish_seconds = time.perf_counter() - start
+        finally:
+            con.close()
+    else:
+        root = OUT / f"web_{args.persons}"
+        settings = Settings(landing_dir=root / "demo" / "landing", warehouse_path=root / "warehouse.duckdb",
+                            published_path=root / "golden.duckdb", reports_dir=root / "reports")
+        if not (root / "demo" / "landing").exists():
+            generate(root / "demo", persons=args.persons, seed=args.seed, days=1)
+        for stale in (settings.warehouse_path, settings.published_path):
+            stale.unlink(missing_ok=True)
+        run = run_all_steps(settings, run_at)
+        publish_seconds = run.seconds["publish"]
+    # This process ran the pipeline and the publish step (the lookup build among them).
+    builder_peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     store_file = root / "web-store.sqlite3"
     store = Store(store_file)
     store.add_user("bench", "agent", "bench-password")
@@ -131,15 +169,20 @@ def main() -> None:
         server.wait(timeout=30)
 
     size = settings.published_path.stat().st_size / 2**20
-    lines = [f"{args.persons:,} persons; published file {size:,.0f} MiB; publish step (lookup tables included) "
-             f"{publish_seconds:.1f} s; server memory after the searches {memory['VmRSS'] / 1024:,.0f} MiB "
+    with duckdb.connect(str(settings.published_path), read_only=True) as published:
+        persons = published.execute("SELECT count(*) FROM customers").fetchall()[0][0]
+    publish_text = "not run (published file reused)" if publish_seconds is None else f"{publish_seconds:.1f} s"
+    generated = "" if args.reuse else f"{args.persons:,} persons, "
+    lines = [f"{generated}{persons:,} golden customers; published file {size:,.0f} MiB; publish step (lookup tables included) "
+             f"{publish_text}; peak memory of the process that ran it {builder_peak_mib:,.0f} MiB; "
+             f"server memory after the searches {memory['VmRSS'] / 1024:,.0f} MiB "
              f"(peak {memory['VmHWM'] / 1024:,.0f} MiB)", "",
              "| search | queries | right person in the results | p50 ms | p95 ms | max ms |",
              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     lines += [f"| {k} | {n} | {share:.1%} | {p50:.1f} | {p95:.1f} | {mx:.1f} |" for k, n, share, p50, p95, mx in rows]
     text = "\n".join(lines) + "\n"
     print(text)
-    print(save_result(f"web_search_{args.persons}.md", text))
+    print(save_result(f"web_search_{root.name.removeprefix('web_')}.md", text))
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ class KundenstammSettings(dg.ConfigurableResource):
     snapshot_max_deleted_share: float = _DEFAULTS.snapshot_max_deleted_share
     snapshot_max_rejected_share: float = _DEFAULTS.snapshot_max_rejected_share
     max_export_age_hours: float = _DEFAULTS.max_export_age_hours
+    # None: beside the published file (Settings.outbox_root, Settings.routing_path).
+    outbox_dir: str | None = None if _DEFAULTS.outbox_dir is None else str(_DEFAULTS.outbox_dir)
+    routing_file: str | None = None if _DEFAULTS.routing_file is None else str(_DEFAULTS.routing_file)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":

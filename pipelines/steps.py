@@ -20,7 +20,9 @@ from sources.staging import build_staged_records
 from warehouse.connection import open_warehouse
 from warehouse.erasure import apply_erasure_requests
 from warehouse.golden import build_golden
+from warehouse.outbox import deliver_changes
 from warehouse.publish import publish
+from warehouse.routing import load_routing
 from warehouse.settings import Settings
 
 
@@ -30,9 +32,12 @@ class RunSummary:
     seconds: dict = field(default_factory=dict)
 
 
-def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_result: bool = True) -> RunSummary:
+def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_result: bool = True,
+                  deliver_outboxes: bool = True) -> RunSummary:
     run_at = run_at or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = RunSummary()
+    # Read first: a routing file in error stops the run before it changes anything.
+    routing = load_routing(settings) if publish_result and deliver_outboxes else None
     con = open_warehouse(settings.warehouse_path, memory_limit=settings.memory_limit)
     try:
         steps = [
@@ -49,6 +54,9 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
         ]
         if publish_result:
             steps.append(("publish", lambda: publish(con, settings.published_path, run_at)))
+            if deliver_outboxes:
+                # Only published changes go out.
+                steps.append(("outbox", lambda: deliver_changes(con, settings.outbox_root(), routing, run_at)))
         for name, step in steps:
             start = time.perf_counter()
             summary.reports[name] = step()

@@ -27,7 +27,8 @@ def hash_identifier(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def _to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
+def to_e164(raw: str, region: str = DEFAULT_REGION) -> str | None:
+    """E.164 of one phone number as typed, None if invalid (`e164` applies it to a Series)."""
     try:
         number = phonenumbers.parse(raw, region)
     except phonenumbers.NumberParseException:
@@ -49,6 +50,6 @@ def e164(values: pd.Series, regions: pd.Series | None = None) -> pd.Series:
         regions = pd.Series(DEFAULT_REGION, index=values.index)
     regions = regions.where(regions.notna() & (regions.astype(str).str.len() == 2), DEFAULT_REGION).astype(str).str.upper()
     pairs = pd.DataFrame({"value": values, "region": regions}).dropna(subset=["value"]).drop_duplicates()
-    mapping = {(v, r): _to_e164(v, r) for v, r in zip(pairs["value"], pairs["region"])}
+    mapping = {(v, r): to_e164(v, r) for v, r in zip(pairs["value"], pairs["region"])}
     return pd.Series([mapping.get((v, r)) if isinstance(v, str) else None for v, r in zip(values, regions)],
                      index=values.index, dtype=object)

@@ -175,6 +175,9 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, mat
         _run(con, "UPDATE golden_id_history SET golden_id = NULL WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
         _run(con, "INSERT INTO golden_id_history SELECT DISTINCT golden_id, NULL, ?, 'erased' FROM _erase_golden", [run_at])
         _run(con, f"{CHANGE_INSERT} SELECT DISTINCT ?, golden_id, 'erased', NULL, NULL FROM _erase_golden", [run_at])
+        # The feed keeps that the person changed and was erased, not what their values were.
+        _run(con, "UPDATE customer_changes SET old_value = NULL, new_value = NULL "
+                  "WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
         # The request itself keeps its id and date, not the identifiers it named.
         _run(con, "UPDATE raw_erasure SET email = NULL, phone = NULL WHERE request_id IN (SELECT request_id FROM _requests)")
         _run(con, """

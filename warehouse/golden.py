@@ -7,7 +7,7 @@ from datetime import datetime
 
 import duckdb
 
-from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids
+from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
 from warehouse.review_queue import build_review_queue
 from warehouse.settings import Settings
 from warehouse.survivorship import PROVENANCE, build_survivors
@@ -102,6 +102,8 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
         [run_at],
     )
     write_change_feed(con, run_at)
+    # This run's changes are all in (erasure's too): numbered for the outboxes' cursors.
+    number_changes(con)
     # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
     con.execute(
         """

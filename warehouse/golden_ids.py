@@ -32,9 +32,37 @@ CREATE TABLE IF NOT EXISTS customer_changes (run_at TIMESTAMP, golden_id VARCHAR
 ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS column_name VARCHAR;
 ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS old_value VARCHAR;
 ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS new_value VARCHAR;
+-- A number per change, in the order the changes were made (number_changes): what an outbox's cursor counts.
+ALTER TABLE customer_changes ADD COLUMN IF NOT EXISTS change_id BIGINT;
 """
 # The columns every kind of change fills; an update fills column_name, old_value, new_value too.
 CHANGE_INSERT = "INSERT INTO customer_changes (run_at, golden_id, change_type, changed_columns, related_golden_id)"
+# Every change_type customer_changes holds (the change feed's vocabulary; routing is checked against it).
+CHANGE_TYPES = ("created", "updated", "consent_given", "consent_withdrawn", "merged", "split", "erased", "deleted")
+
+
+def number_changes(con: duckdb.DuckDBPyConnection) -> int:
+    """Give each change without a `change_id` the next number; returns how many were numbered.
+
+    The changes of a run are written by several steps (erasure, ids, the feed), so they are
+    numbered once all are in, after the numbers already given, in an order that depends on
+    their content alone: two warehouses built from the same deliveries number alike, and a
+    number once given never changes (an outbox's cursor relies on that).
+    """
+    return con.execute(
+        """
+        UPDATE customer_changes SET change_id = numbered.change_id
+        FROM (
+            SELECT rowid AS row_id,
+                   (SELECT coalesce(max(change_id), 0) FROM customer_changes)
+                   + row_number() OVER (ORDER BY run_at, golden_id NULLS FIRST, change_type, column_name NULLS FIRST,
+                                                 related_golden_id NULLS FIRST, old_value NULLS FIRST, new_value NULLS FIRST)
+                       AS change_id
+            FROM customer_changes WHERE change_id IS NULL
+        ) numbered
+        WHERE customer_changes.rowid = numbered.row_id
+        """
+    ).fetchall()[0][0]
 
 
 # A record's data as staged, without where it was read from: equal when the source row did not change.

@@ -82,6 +82,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "column_name": "For updates and consent changes: the customers column that changed.",
         "old_value": "Its value before this run (as text).",
         "new_value": "Its value after this run (as text).",
+        "change_id": "The change's number, in the order the changes were made; outbox files name their range.",
     },
     "golden_provenance": {
         "golden_id": "The person.",

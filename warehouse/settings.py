@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from types import MappingProxyType
+from typing import ClassVar, Mapping
 
 from linkage.settings import MATCH_THRESHOLD
 from sources.limits import IngestLimits
@@ -32,6 +34,35 @@ class Settings:
     # A daily export older than this is late: the asset check export_arrived warns.
     max_export_age_hours: float = 36.0
 
+    # Outboxes of routed changes (warehouse/outbox.py); None: `outbox/` beside the published file.
+    outbox_dir: Path | None = None
+    # A TOML file that replaces DEFAULT_ROUTING when it exists; None: `routing.toml` beside the published file.
+    routing_file: Path | None = None
+    # Which recipient gets which change (warehouse/routing.py reads and checks it): a change
+    # type of customer_changes, or `updated.<column>` for one updated column.
+    DEFAULT_ROUTING: ClassVar[Mapping[str, tuple[str, ...]]] = MappingProxyType({
+        # The marketing tool: whom it may mail, at which address, and whose id is gone.
+        "consent_given": ("marketing",),
+        "consent_withdrawn": ("marketing",),
+        "updated.consent_email": ("marketing",),
+        # The shop: where its customers live now.
+        "updated.street": ("shop",),
+        "updated.house_number": ("shop",),
+        "updated.postal_code": ("shop",),
+        "updated.city": ("shop",),
+        "updated.country": ("shop",),
+        # Both: an id that went into another must be followed, an erased person deleted there
+        # too (the controller tells every recipient of the data, GDPR art. 19).
+        "merged": ("marketing", "shop"),
+        "erased": ("marketing", "shop"),
+    })
+
+    def outbox_root(self) -> Path:
+        return self.outbox_dir if self.outbox_dir is not None else self.published_path.parent / "outbox"
+
+    def routing_path(self) -> Path:
+        return self.routing_file if self.routing_file is not None else self.published_path.parent / "routing.toml"
+
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(self.max_value_length, self.max_free_text_length,
                             self.snapshot_max_deleted_share, self.snapshot_max_rejected_share)
@@ -54,6 +85,8 @@ class Settings:
             "max_free_text_length": "KUNDENSTAMM_MAX_FREE_TEXT_LENGTH",
             "snapshot_max_deleted_share": "KUNDENSTAMM_SNAPSHOT_MAX_DELETED_SHARE",
             "snapshot_max_rejected_share": "KUNDENSTAMM_SNAPSHOT_MAX_REJECTED_SHARE",
+            "outbox_dir": "KUNDENSTAMM_OUTBOX_DIR",
+            "routing_file": "KUNDENSTAMM_ROUTING_FILE",
         }
         settings = cls()
         values = {}
@@ -65,7 +98,7 @@ class Settings:
         return replace(settings, **values)
 
 
-_PATH_FIELDS = {"landing_dir", "warehouse_path", "published_path", "reports_dir"}
+_PATH_FIELDS = {"landing_dir", "warehouse_path", "published_path", "reports_dir", "outbox_dir", "routing_file"}
 
 
 def _coerce(name: str, value):
