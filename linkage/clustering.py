@@ -9,6 +9,13 @@ little with the data; without this, a pair scored just above the threshold yeste
 just below today would split a person whose records did not change. Keeping only the
 previous run's links that ended inside a person makes a rerun on the same data a fixed
 point: the links it drops are exactly those the clustering had rejected anyway.
+
+What is kept is the person, not only its links: any two records of one of yesterday's
+persons (`previous_co_members`) link again on their own pair's score at the same lower
+bar, also when they were joined only through a record that changed or left, and the
+constrained split rebuilds yesterday's persons before anything else. A veto, an
+analyst's `different` or a contradiction of a candidate pair that was no link still
+separates them.
 """
 
 from __future__ import annotations
@@ -60,15 +67,15 @@ def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM review_decisions").fetchall()[0][0]
 
 
-def _connected_components(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Label propagation: every record takes the smallest key reachable over `_edges`."""
+def _connected_components(con: duckdb.DuckDBPyConnection, table: str, edges: str = "_edges") -> None:
+    """Label propagation: every record takes the smallest key reachable over `edges`."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
     while True:
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE _next AS
             WITH both_ways AS (
-                SELECT key_l AS a, key_r AS b FROM _edges UNION ALL SELECT key_r, key_l FROM _edges
+                SELECT key_l AS a, key_r AS b FROM {edges} UNION ALL SELECT key_r, key_l FROM {edges}
             ), offered AS (
                 SELECT e.a AS record_key, min(l.label) AS label
                 FROM both_ways e JOIN _labels l ON l.record_key = e.b GROUP BY e.a
@@ -126,6 +133,29 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
 LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
 
 
+def previous_co_members(con: duckdb.DuckDBPyConnection) -> None:
+    """`_co_members(key_l, key_r)`: every two records that were one person in the last run.
+
+    Yesterday's persons are the components of `linked_pairs`: the clustering joins a
+    person's records only over links, and remembers the links inside each person. A
+    record that changed or left since still joins its neighbours here, which is the point:
+    two unchanged records linked only through it are still known to have been one person."""
+    con.execute(LINKED_PAIRS_DDL)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _linked_records AS "
+        "SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs"
+    )
+    _connected_components(con, "_linked_records", "linked_pairs")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _co_members AS
+        SELECT a.record_key AS key_l, b.record_key AS key_r
+        FROM _labels a JOIN _labels b ON a.label = b.label AND a.record_key < b.record_key
+        """
+    )
+    con.execute("DROP TABLE _labels; DROP TABLE _linked_records")
+
+
 def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_SETTINGS) -> float:
     """The probability an earlier link must keep to stay: the threshold's weight less the margin."""
     threshold = min(max(threshold, 1e-12), 1 - 1e-12)
@@ -143,27 +173,29 @@ def build_clusters(
     replaces it with this clustering's links (the pipeline's run does, a one-off linkage or
     a look-ahead such as erasure's does not)."""
     decisions = build_review_decisions(con)
-    con.execute(LINKED_PAIRS_DDL)
+    previous_co_members(con)
     keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
-    # Scored by linkage/model.py: earlier links that no blocking rule proposes any more.
+    # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
     con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
-    # Earlier links still scored high enough to keep: candidates below the threshold
-    # (above it they link anyway) and the earlier links that are no candidates now.
+    # Pairs of the last run's persons still scored high enough to keep: candidates below
+    # the threshold (above it they link anyway) and the pairs that are no candidates;
+    # `was_link` marks those that were links themselves.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
-        SELECT s.key_l, s.key_r FROM scored_pairs s JOIN linked_pairs p USING (key_l, key_r)
-        WHERE s.match_probability >= {keep!r} AND s.match_probability < {threshold}
-        UNION ALL
-        SELECT key_l, key_r FROM relinked_pairs WHERE match_probability >= {keep!r}
+        SELECT s.key_l, s.key_r, EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
+        FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
+              UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
+        JOIN _co_members USING (key_l, key_r)
+        WHERE s.match_probability >= {keep!r}
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability,
-               CASE WHEN EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
+               CASE WHEN EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
                     THEN 1 ELSE 0 END AS priority
         FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
@@ -178,12 +210,13 @@ def build_clusters(
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
     _connected_components(con, settings.table)
     # A kept link is no contradiction: the evidence is the one it was linked on before.
+    # (Another pair of yesterday's person with a contradiction is new: it was no candidate then.)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
         SELECT key_l, key_r FROM scored_pairs s
         WHERE (match_probability < {threshold} AND ({contradiction})
-               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
+               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.was_link))
            OR ({veto})
         UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
         """
@@ -236,6 +269,6 @@ def build_clusters(
             WHERE x.cluster_key = y.cluster_key
             """
         )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links")
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members")
     records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)
