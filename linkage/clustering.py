@@ -13,7 +13,9 @@ point: the links it drops are exactly those the clustering had rejected anyway.
 What is kept is the person, not only its links: any two records of one of yesterday's
 persons (`previous_co_members`) link again on their own pair's score at the same lower
 bar, also when they were joined only through a record that changed or left, and the
-constrained split rebuilds yesterday's persons before anything else. A veto, an
+constrained split rebuilds yesterday's persons before anything else, first from the
+records whose features did not change (`linked_records`): when a changed record now
+contradicts one of them, the changed record is the one that leaves. A veto, an
 analyst's `different` or a contradiction of a candidate pair that was no link still
 separates them.
 """
@@ -96,8 +98,9 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
     """Join records from the strongest link down, never joining two groups that hold a
     pair known to be two people (Kruskal with cannot-link constraints).
 
-    Analysts' `same` first, then the links of the last run (`priority`), then the others:
-    the persons of yesterday are rebuilt before a new link may claim one of their records,
+    Analysts' `same` first, then the links inside the last run's persons (`priority`;
+    between two records that did not change before those with a changed one), then the
+    others: the persons of yesterday are rebuilt before a new link may claim one of their records,
     so a model that now weighs a rival link a little higher does not move a record whose
     data did not change, and a new record that contradicts a person stays out of it."""
     parent: dict[str, str] = {}
@@ -131,6 +134,8 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
 
 
 LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
+# The features of the records in `linked_pairs` as the last run saw them (a hash of the row).
+LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, fingerprint VARCHAR)"
 
 
 def previous_co_members(con: duckdb.DuckDBPyConnection) -> None:
@@ -191,12 +196,22 @@ def build_clusters(
         WHERE s.match_probability >= {keep!r}
         """
     )
+    # Records of the last run's persons whose features are what that run linked them on.
+    con.execute(LINKED_RECORDS_DDL)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _unchanged AS
+        SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
+        WHERE r.fingerprint = md5(CAST(f AS VARCHAR))
+        """
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability,
-               CASE WHEN EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
-                    THEN 1 ELSE 0 END AS priority
+               CASE WHEN NOT EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) THEN 0
+                    WHEN s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged)
+                    THEN 2 ELSE 1 END AS priority
         FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
@@ -204,7 +219,7 @@ def build_clusters(
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0, 2 FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 3 FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
@@ -269,6 +284,13 @@ def build_clusters(
             WHERE x.cluster_key = y.cluster_key
             """
         )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE linked_records AS
+            SELECT f.record_key, md5(CAST(f AS VARCHAR)) AS fingerprint FROM {settings.table} f
+            WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+            """
+        )
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged")
     records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)

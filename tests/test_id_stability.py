@@ -27,14 +27,16 @@ GAMMAS = [gamma_column(c) for c in GERMAN_SETTINGS.comparisons]
 @pytest.fixture
 def con(tmp_path):
     con = duckdb.connect(str(tmp_path / "linkage.duckdb"))
-    con.execute("CREATE TABLE linkage_features (record_key VARCHAR)")
-    con.execute("INSERT INTO linkage_features VALUES ('shop:A'), ('pos:B'), ('newsletter:C'), ('hotline:D')")
+    con.execute("CREATE TABLE linkage_features (record_key VARCHAR, birth_date DATE)")
+    con.execute("INSERT INTO linkage_features VALUES ('shop:A', NULL), ('pos:B', NULL), ('newsletter:C', NULL), "
+                "('hotline:D', NULL)")
     yield con
     con.close()
 
 
 def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = ()) -> None:
-    """Today's scored candidates (and no earlier link that is no candidate)."""
+    """Today's scored candidates (and no earlier link that is no candidate); `vetoed`
+    pairs have first names that are not alike."""
     veto = GERMAN_SETTINGS.gamma_of("first_name", "different")
     first_name = gamma_column(GERMAN_SETTINGS.comparison("first_name"))
     con.execute(f"CREATE OR REPLACE TABLE scored_pairs (key_l VARCHAR, key_r VARCHAR, {', '.join(f'{g} INTEGER' for g in GAMMAS)}, "
@@ -114,3 +116,19 @@ def test_a_veto_separates_yesterdays_person(con):
     _day(con, DAY2, vetoed=(("shop:A", "newsletter:C"),))
     day2 = _persons(con, 2)
     assert day2["shop:A"] != day2["newsletter:C"]
+
+
+def test_when_a_changed_record_contradicts_an_unchanged_one_the_changed_record_leaves(con):
+    """Day 2: B's first name changed and now vetoes A, while B-C is the strongest pair.
+    Weighed by strength alone, C would go with B and A would lose the person's id; the
+    split rebuilds the person from its unchanged records first, so B leaves."""
+    _day(con, {("shop:A", "pos:B"): 0.99, ("pos:B", "newsletter:C"): 0.999999, ("shop:A", "newsletter:C"): 0.9})
+    day1 = _persons(con, 1)
+    assert day1["shop:A"] == day1["pos:B"] == day1["newsletter:C"]
+    con.execute("UPDATE linkage_features SET birth_date = DATE '1970-01-01' WHERE record_key = 'pos:B'")
+    _day(con, {("shop:A", "pos:B"): 0.01, ("pos:B", "newsletter:C"): 0.999999, ("shop:A", "newsletter:C"): 0.9},
+         vetoed=(("shop:A", "pos:B"),))
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] == day2["newsletter:C"] == day1["shop:A"]
+    assert day2["pos:B"] != day1["shop:A"]
+    assert _persons(con, 3) == day2
