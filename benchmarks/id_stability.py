@@ -12,6 +12,7 @@ once more with nothing new. Measures:
   resolves to its new one (goal: at least 99.95 %);
 - of the day-1 ids that are not in day 2's `customers`, the share that `golden_id_history`
   names (goal: 100 %);
+- for the unchanged records that moved without a merge, why (`_moved_by_cause`);
 - the rows a rerun without new files adds to `customer_changes` and changes in
   `customers`/`customer_sources` (goal: none).
 Writes benchmarks/results/id_stability_<N>.md.
@@ -49,6 +50,71 @@ def _snapshot(settings, target: Path) -> None:
         con.execute("CREATE TABLE sources AS FROM p.customer_sources")
         con.execute("CREATE TABLE customers AS FROM p.customers")
         con.execute("CREATE TABLE changes AS FROM p.customer_changes")
+        # The links day 2 starts from, to look into the records that moved.
+        con.execute("CREATE TABLE linked_pairs AS FROM w.linked_pairs")
+
+
+def _moved_by_cause(con: duckdb.DuckDBPyConnection, settings) -> dict:
+    """The moved records of `fate` by what day 2's linkage saw between each and its day-1
+    co-members (the other records of its day-1 id still in the sources): no pair scored at
+    all, only pairs below the bar an earlier link must keep, or such a pair kept but the
+    two ended in different persons; for the last, whether a pair between the two day-2
+    persons is a veto, a contradiction or an analyst's `different` (what the split honours)."""
+    from linkage.clustering import keep_link_probability
+    from linkage.comparisons import any_level_sql
+    from linkage.settings import GERMAN_SETTINGS as linkage
+
+    keep = keep_link_probability(settings.match_threshold, linkage)
+    apart = f"({any_level_sql(linkage, linkage.vetoes)}) OR ({any_level_sql(linkage, linkage.contradictions)})"
+    con.execute(
+        f"""
+        CREATE TEMP TABLE moved AS
+        SELECT k.record_key, f.id1, f.id2 FROM fate f JOIN d1.staged k USING (source, source_record_id)
+        WHERE NOT f.same_id AND NOT f.merged;
+        CREATE TEMP TABLE day1_members AS
+        SELECT k.record_key, s.golden_id FROM d1.sources s JOIN d1.staged k USING (source, source_record_id)
+        WHERE k.record_key IN (SELECT record_key FROM w.staged_records);
+        -- Day 2's scored pairs both ways round, and whether the split keeps the two apart.
+        CREATE TEMP TABLE pairs AS
+        WITH scored AS (
+            SELECT key_l, key_r, match_probability, {apart} AS apart FROM w.scored_pairs
+            UNION ALL SELECT key_l, key_r, match_probability, {apart} FROM w.relinked_pairs
+        ), reviewed AS (
+            SELECT key_l, key_r, NULL::DOUBLE AS match_probability, true AS apart FROM w.review_decisions
+            WHERE decision = 'different'
+        )
+        SELECT key_l AS a, key_r AS b, match_probability, apart FROM (FROM scored UNION ALL FROM reviewed)
+        UNION ALL SELECT key_r, key_l, match_probability, apart FROM (FROM scored UNION ALL FROM reviewed);
+        CREATE TEMP TABLE mate_pairs AS
+        SELECT m.record_key, p.match_probability
+        FROM moved m JOIN day1_members o ON o.golden_id = m.id1 AND o.record_key <> m.record_key
+        JOIN pairs p ON p.a = m.record_key AND p.b = o.record_key
+        WHERE p.match_probability IS NOT NULL;
+        -- Moved records whose day-2 person and the day-2 person of a day-1 co-member hold a
+        -- pair the split keeps apart.
+        CREATE TEMP TABLE held_apart AS
+        SELECT DISTINCT m.record_key
+        FROM moved m JOIN day1_members o ON o.golden_id = m.id1 AND o.record_key <> m.record_key
+        JOIN w.golden_membership b ON b.record_key = o.record_key AND b.golden_id <> m.id2
+        JOIN w.golden_membership x ON x.golden_id = m.id2
+        JOIN w.golden_membership y ON y.golden_id = b.golden_id
+        JOIN pairs p ON p.a = x.record_key AND p.b = y.record_key AND p.apart
+        """
+    )
+    rows = dict(con.execute(
+        f"""
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM mate_pairs p WHERE p.record_key = m.record_key) THEN 'no pair scored'
+                    WHEN NOT EXISTS (SELECT 1 FROM mate_pairs p WHERE p.record_key = m.record_key
+                                     AND p.match_probability >= {keep!r}) THEN 'pairs below the keeping bar'
+                    WHEN m.record_key IN (SELECT record_key FROM held_apart)
+                    THEN 'kept pair, split by a veto, contradiction or review'
+                    ELSE 'kept pair, other person' END AS cause, count(*)
+        FROM moved m GROUP BY 1 ORDER BY 1
+        """
+    ).fetchall())
+    return {f"moved: {cause}": rows.get(cause, 0) for cause in (
+        "no pair scored", "pairs below the keeping bar", "kept pair, split by a veto, contradiction or review",
+        "kept pair, other person")}
 
 
 def measure(day1: Path, settings) -> dict:
@@ -98,6 +164,7 @@ def measure(day1: Path, settings) -> dict:
             WHERE c.golden_id NOT IN (SELECT golden_id FROM d2.customers) GROUP BY 1 ORDER BY 1
             """
         ).fetchall())
+        causes = _moved_by_cause(con, settings)
     return {
         "unchanged records on both days": records,
         "of them same golden id": same_id,
@@ -106,6 +173,7 @@ def measure(day1: Path, settings) -> dict:
         "kept share (same id only)": same_id / records if records else 1.0,
         "day-1 persons of unchanged records": moved_persons[1],
         "of them moved without a merge": moved_persons[0],
+        **causes,
         "day-1 ids gone on day 2": vanished,
         "of them in golden_id_history": in_history,
         "vanished ids in history": in_history / vanished if vanished else 1.0,

@@ -9,6 +9,15 @@ little with the data; without this, a pair scored just above the threshold yeste
 just below today would split a person whose records did not change. Keeping only the
 previous run's links that ended inside a person makes a rerun on the same data a fixed
 point: the links it drops are exactly those the clustering had rejected anyway.
+
+What is kept is the person, not only its links: any two records of one of yesterday's
+persons (`previous_co_members`) link again on their own pair's score at the same lower
+bar, also when they were joined only through a record that changed or left, and the
+constrained split rebuilds yesterday's persons before anything else, first from the
+records whose features did not change (`linked_records`): when a changed record now
+contradicts one of them, the changed record is the one that leaves. A veto, an
+analyst's `different` or a contradiction of a candidate pair that was no link still
+separates them.
 """
 
 from __future__ import annotations
@@ -60,15 +69,15 @@ def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM review_decisions").fetchall()[0][0]
 
 
-def _connected_components(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Label propagation: every record takes the smallest key reachable over `_edges`."""
+def _connected_components(con: duckdb.DuckDBPyConnection, table: str, edges: str = "_edges") -> None:
+    """Label propagation: every record takes the smallest key reachable over `edges`."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
     while True:
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE _next AS
             WITH both_ways AS (
-                SELECT key_l AS a, key_r AS b FROM _edges UNION ALL SELECT key_r, key_l FROM _edges
+                SELECT key_l AS a, key_r AS b FROM {edges} UNION ALL SELECT key_r, key_l FROM {edges}
             ), offered AS (
                 SELECT e.a AS record_key, min(l.label) AS label
                 FROM both_ways e JOIN _labels l ON l.record_key = e.b GROUP BY e.a
@@ -89,8 +98,9 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
     """Join records from the strongest link down, never joining two groups that hold a
     pair known to be two people (Kruskal with cannot-link constraints).
 
-    Analysts' `same` first, then the links of the last run (`priority`), then the others:
-    the persons of yesterday are rebuilt before a new link may claim one of their records,
+    Analysts' `same` first, then the links inside the last run's persons (`priority`;
+    between two records that did not change before those with a changed one), then the
+    others: the persons of yesterday are rebuilt before a new link may claim one of their records,
     so a model that now weighs a rival link a little higher does not move a record whose
     data did not change, and a new record that contradicts a person stays out of it."""
     parent: dict[str, str] = {}
@@ -124,6 +134,31 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
 
 
 LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
+# The features of the records in `linked_pairs` as the last run saw them (a hash of the row).
+LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, fingerprint VARCHAR)"
+
+
+def previous_co_members(con: duckdb.DuckDBPyConnection) -> None:
+    """`_co_members(key_l, key_r)`: every two records that were one person in the last run.
+
+    Yesterday's persons are the components of `linked_pairs`: the clustering joins a
+    person's records only over links, and remembers the links inside each person. A
+    record that changed or left since still joins its neighbours here, which is the point:
+    two unchanged records linked only through it are still known to have been one person."""
+    con.execute(LINKED_PAIRS_DDL)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _linked_records AS "
+        "SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs"
+    )
+    _connected_components(con, "_linked_records", "linked_pairs")
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _co_members AS
+        SELECT a.record_key AS key_l, b.record_key AS key_r
+        FROM _labels a JOIN _labels b ON a.label = b.label AND a.record_key < b.record_key
+        """
+    )
+    con.execute("DROP TABLE _labels; DROP TABLE _linked_records")
 
 
 def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_SETTINGS) -> float:
@@ -143,28 +178,40 @@ def build_clusters(
     replaces it with this clustering's links (the pipeline's run does, a one-off linkage or
     a look-ahead such as erasure's does not)."""
     decisions = build_review_decisions(con)
-    con.execute(LINKED_PAIRS_DDL)
+    previous_co_members(con)
     keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
-    # Scored by linkage/model.py: earlier links that no blocking rule proposes any more.
+    # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
     con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
-    # Earlier links still scored high enough to keep: candidates below the threshold
-    # (above it they link anyway) and the earlier links that are no candidates now.
+    # Pairs of the last run's persons still scored high enough to keep: candidates below
+    # the threshold (above it they link anyway) and the pairs that are no candidates;
+    # `was_link` marks those that were links themselves.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
-        SELECT s.key_l, s.key_r FROM scored_pairs s JOIN linked_pairs p USING (key_l, key_r)
-        WHERE s.match_probability >= {keep!r} AND s.match_probability < {threshold}
-        UNION ALL
-        SELECT key_l, key_r FROM relinked_pairs WHERE match_probability >= {keep!r}
+        SELECT s.key_l, s.key_r, EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
+        FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
+              UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
+        JOIN _co_members USING (key_l, key_r)
+        WHERE s.match_probability >= {keep!r}
+        """
+    )
+    # Records of the last run's persons whose features are what that run linked them on.
+    con.execute(LINKED_RECORDS_DDL)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _unchanged AS
+        SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
+        WHERE r.fingerprint = md5(CAST(f AS VARCHAR))
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability,
-               CASE WHEN EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r)
-                    THEN 1 ELSE 0 END AS priority
+               CASE WHEN NOT EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) THEN 0
+                    WHEN s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged)
+                    THEN 2 ELSE 1 END AS priority
         FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
@@ -172,18 +219,19 @@ def build_clusters(
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0, 2 FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 3 FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
     _connected_components(con, settings.table)
     # A kept link is no contradiction: the evidence is the one it was linked on before.
+    # (Another pair of yesterday's person with a contradiction is new: it was no candidate then.)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
         SELECT key_l, key_r FROM scored_pairs s
         WHERE (match_probability < {threshold} AND ({contradiction})
-               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
+               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.was_link))
            OR ({veto})
         -- An analyst who saw both records and said `same` outweighs what the model holds against them.
         EXCEPT SELECT key_l, key_r FROM review_decisions WHERE decision = 'same'
@@ -238,6 +286,13 @@ def build_clusters(
             WHERE x.cluster_key = y.cluster_key
             """
         )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links")
+        con.execute(
+            f"""
+            CREATE OR REPLACE TABLE linked_records AS
+            SELECT f.record_key, md5(CAST(f AS VARCHAR)) AS fingerprint FROM {settings.table} f
+            WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+            """
+        )
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged")
     records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)

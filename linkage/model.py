@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.clustering import LINKED_PAIRS_DDL
+from linkage.clustering import previous_co_members
 from linkage.comparisons import (
     NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_columns, term_frequency_levels,
     tf_value_column,
@@ -363,23 +363,23 @@ def _scores_sql(settings: LinkageSettings, prior_weight: float) -> str:
             f"pow(2, evidence + {prior_weight!r}) / (1 + pow(2, evidence + {prior_weight!r})) AS match_probability")
 
 
-# The last run's links that no blocking rule proposes any more (see score_earlier_links).
+# The pairs of the last run's persons that no blocking rule proposes (see score_earlier_links).
 _NO_LONGER_CANDIDATES = """(
-    SELECT key_l, key_r FROM linked_pairs l
+    SELECT key_l, key_r FROM _co_members l
     WHERE NOT EXISTS (SELECT 1 FROM candidate_pairs c WHERE c.key_l = l.key_l AND c.key_r = l.key_r))"""
 
 
 def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, prior_weight: float,
                         m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> int:
-    """`relinked_pairs`: the last run's links (`linked_pairs`, see clustering.py) that no
-    blocking rule proposes any more, scored by the model just fitted, in which they took
-    no part.
+    """`relinked_pairs`: the pairs of the last run's persons (`previous_co_members`, see
+    clustering.py) that no blocking rule proposes, scored by the model just fitted, in
+    which they took no part.
 
     A block that grew past its size limit (a third `eiching` for the mailbox rule) would
     otherwise drop the link between two records that did not change. They stay out of
     `scored_pairs`, so the model, the review queue and the contradictions are those of
     the candidates alone, the same in every run on the same records."""
-    con.execute(LINKED_PAIRS_DDL)
+    previous_co_members(con)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _relink_vectors AS {comparison_vectors_sql(settings, _NO_LONGER_CANDIDATES)}"
     )
@@ -391,7 +391,7 @@ def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSetting
         FROM (SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors)
         """
     )
-    con.execute("DROP TABLE _relink_vectors; DROP TABLE _tf_vectors")
+    con.execute("DROP TABLE _relink_vectors; DROP TABLE _tf_vectors; DROP TABLE _co_members")
     return con.execute("SELECT count(*) FROM relinked_pairs").fetchall()[0][0]
 
 

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS erased_identifiers (kind VARCHAR, hash VARCHAR);
 # Where each source keeps its record id in the raw table.
 RAW_ID_COLUMNS = {"shop": "customer_id", "newsletter": "subscriber_id", "hotline": "ticket_id", "pos": "Kartennummer"}
 RECORD_TABLES = ("staged_records", "staged_sensitive", "linkage_features", "clusters", "golden_membership",
-                 "golden_record_fingerprints")
+                 "golden_record_fingerprints", "linked_records")
 PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs", "relinked_pairs")
 GOLDEN_TABLES = ("golden_customers", "golden_customers_previous", "golden_sources", "golden_provenance",
                  "golden_consent")

@@ -1,0 +1,134 @@
+"""Yesterday's persons are sticky, not only their links: two records of one person stay
+one person (with its golden id) on their own pair's score when the record that joined
+them changed, unless new evidence (a veto, an analyst's `different`) separates them.
+
+The pairs are written by hand into a real DuckDB file, as linkage/model.py would score
+them, so each day's evidence is exactly the one the test names."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from linkage.clustering import build_clusters, build_review_decisions, keep_link_probability, previous_co_members
+from linkage.comparisons import gamma_column
+from linkage.settings import GERMAN_SETTINGS
+from warehouse.golden_ids import assign_golden_ids
+
+THRESHOLD = 0.7
+KEEP = keep_link_probability(THRESHOLD)
+BETWEEN = (KEEP + THRESHOLD) / 2  # below the threshold, above the bar an earlier link must keep
+GAMMAS = [gamma_column(c) for c in GERMAN_SETTINGS.comparisons]
+
+
+@pytest.fixture
+def con(tmp_path):
+    con = duckdb.connect(str(tmp_path / "linkage.duckdb"))
+    con.execute("CREATE TABLE linkage_features (record_key VARCHAR, birth_date DATE)")
+    con.execute("INSERT INTO linkage_features VALUES ('shop:A', NULL), ('pos:B', NULL), ('newsletter:C', NULL), "
+                "('hotline:D', NULL)")
+    yield con
+    con.close()
+
+
+def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = ()) -> None:
+    """Today's scored candidates (and no earlier link that is no candidate); `vetoed`
+    pairs have first names that are not alike."""
+    veto = GERMAN_SETTINGS.gamma_of("first_name", "different")
+    first_name = gamma_column(GERMAN_SETTINGS.comparison("first_name"))
+    con.execute(f"CREATE OR REPLACE TABLE scored_pairs (key_l VARCHAR, key_r VARCHAR, {', '.join(f'{g} INTEGER' for g in GAMMAS)}, "
+                "match_weight DOUBLE, match_probability DOUBLE)")
+    for (a, b), probability in pairs.items():
+        levels = [veto if g == first_name and (a, b) in vetoed else -1 for g in GAMMAS]
+        weight = float("inf") if probability >= 1 else math.log2(probability / (1 - probability))
+        con.execute(f"INSERT INTO scored_pairs VALUES (?, ?, {', '.join('?' * len(GAMMAS))}, ?, ?)",
+                    [min(a, b), max(a, b), *levels, weight, probability])
+    con.execute("CREATE OR REPLACE TABLE relinked_pairs AS FROM scored_pairs LIMIT 0")
+
+
+def _persons(con, day: int) -> dict[str, str]:
+    build_clusters(con, THRESHOLD, remember_links=True)
+    assign_golden_ids(con, datetime(2026, 11, day))
+    return dict(con.execute("SELECT record_key, golden_id FROM golden_membership").fetchall())
+
+
+# Day 1: A-B and B-C link; A and C are alike, but not enough to link by themselves.
+DAY1 = {("shop:A", "pos:B"): 0.99, ("pos:B", "newsletter:C"): 0.99, ("shop:A", "newsletter:C"): BETWEEN}
+# Day 2: B changed and matches neither any more; A-C is scored exactly as on day 1.
+DAY2 = {("shop:A", "pos:B"): 0.05, ("pos:B", "newsletter:C"): 0.05, ("shop:A", "newsletter:C"): BETWEEN}
+
+
+def test_the_previous_persons_are_the_components_of_the_remembered_links(con):
+    con.execute("CREATE TABLE linked_pairs AS SELECT * FROM (VALUES ('pos:B', 'shop:A'), ('newsletter:C', 'pos:B'), "
+                "('hotline:D', 'x:E')) t(key_l, key_r)")
+    previous_co_members(con)
+    assert con.execute("SELECT key_l, key_r FROM _co_members ORDER BY ALL").fetchall() == [
+        ("hotline:D", "x:E"), ("newsletter:C", "pos:B"), ("newsletter:C", "shop:A"), ("pos:B", "shop:A")]
+
+
+def test_two_records_joined_through_a_record_that_changed_keep_their_person_and_id(con):
+    _day(con, DAY1)
+    day1 = _persons(con, 1)
+    assert day1["shop:A"] == day1["pos:B"] == day1["newsletter:C"]
+    _day(con, DAY2)
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] == day2["newsletter:C"] == day1["shop:A"]
+    assert day2["pos:B"] != day1["pos:B"]
+    # A rerun on the same evidence changes nothing: the kept pair is remembered as a link.
+    links = con.execute("SELECT * FROM linked_pairs ORDER BY ALL").fetchall()
+    assert _persons(con, 3) == day2
+    assert con.execute("SELECT * FROM linked_pairs ORDER BY ALL").fetchall() == links
+
+
+def test_a_pair_that_was_never_in_one_person_does_not_link_below_the_threshold(con):
+    _day(con, {("shop:A", "newsletter:C"): BETWEEN})
+    day1 = _persons(con, 1)
+    assert day1["shop:A"] != day1["newsletter:C"]
+    _day(con, {("shop:A", "newsletter:C"): BETWEEN})
+    assert _persons(con, 2) == day1
+
+
+def test_a_pair_below_the_keeping_bar_separates_the_two(con):
+    _day(con, DAY1)
+    _persons(con, 1)
+    _day(con, DAY2 | {("shop:A", "newsletter:C"): KEEP / 2})
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] != day2["newsletter:C"]
+
+
+def test_an_analysts_different_separates_yesterdays_person(con):
+    _day(con, DAY1)
+    _persons(con, 1)
+    build_review_decisions(con)
+    con.execute("INSERT INTO raw_reviews (key_l, key_r, decision, decided_at) "
+                "VALUES ('newsletter:C', 'shop:A', 'different', '2026-11-01T12:00:00Z')")
+    _day(con, DAY2)
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] != day2["newsletter:C"]
+
+
+def test_a_veto_separates_yesterdays_person(con):
+    _day(con, DAY1)
+    _persons(con, 1)
+    _day(con, DAY2, vetoed=(("shop:A", "newsletter:C"),))
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] != day2["newsletter:C"]
+
+
+def test_when_a_changed_record_contradicts_an_unchanged_one_the_changed_record_leaves(con):
+    """Day 2: B's first name changed and now vetoes A, while B-C is the strongest pair.
+    Weighed by strength alone, C would go with B and A would lose the person's id; the
+    split rebuilds the person from its unchanged records first, so B leaves."""
+    _day(con, {("shop:A", "pos:B"): 0.99, ("pos:B", "newsletter:C"): 0.999999, ("shop:A", "newsletter:C"): 0.9})
+    day1 = _persons(con, 1)
+    assert day1["shop:A"] == day1["pos:B"] == day1["newsletter:C"]
+    con.execute("UPDATE linkage_features SET birth_date = DATE '1970-01-01' WHERE record_key = 'pos:B'")
+    _day(con, {("shop:A", "pos:B"): 0.01, ("pos:B", "newsletter:C"): 0.999999, ("shop:A", "newsletter:C"): 0.9},
+         vetoed=(("shop:A", "pos:B"),))
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] == day2["newsletter:C"] == day1["shop:A"]
+    assert day2["pos:B"] != day1["shop:A"]
+    assert _persons(con, 3) == day2
