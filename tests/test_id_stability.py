@@ -36,13 +36,13 @@ def con(tmp_path):
 
 def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = ()) -> None:
     """Today's scored candidates (and no earlier link that is no candidate); `vetoed`
-    pairs have first names that are not alike."""
-    veto = GERMAN_SETTINGS.gamma_of("first_name", "different")
-    first_name = gamma_column(GERMAN_SETTINGS.comparison("first_name"))
+    pairs have two different known birth dates (the settings' veto)."""
+    veto = GERMAN_SETTINGS.gamma_of("birth_date", "different")
+    vetoed_column = gamma_column(GERMAN_SETTINGS.comparison("birth_date"))
     con.execute(f"CREATE OR REPLACE TABLE scored_pairs (key_l VARCHAR, key_r VARCHAR, {', '.join(f'{g} INTEGER' for g in GAMMAS)}, "
                 "match_weight DOUBLE, match_probability DOUBLE)")
     for (a, b), probability in pairs.items():
-        levels = [veto if g == first_name and (a, b) in vetoed else -1 for g in GAMMAS]
+        levels = [veto if g == vetoed_column and (a, b) in vetoed else -1 for g in GAMMAS]
         weight = float("inf") if probability >= 1 else math.log2(probability / (1 - probability))
         con.execute(f"INSERT INTO scored_pairs VALUES (?, ?, {', '.join('?' * len(GAMMAS))}, ?, ?)",
                     [min(a, b), max(a, b), *levels, weight, probability])
@@ -119,7 +119,7 @@ def test_a_veto_separates_yesterdays_person(con):
 
 
 def test_when_a_changed_record_contradicts_an_unchanged_one_the_changed_record_leaves(con):
-    """Day 2: B's first name changed and now vetoes A, while B-C is the strongest pair.
+    """Day 2: B's birth date changed and now vetoes A, while B-C is the strongest pair.
     Weighed by strength alone, C would go with B and A would lose the person's id; the
     split rebuilds the person from its unchanged records first, so B leaves."""
     _day(con, {("shop:A", "pos:B"): 0.99, ("pos:B", "newsletter:C"): 0.999999, ("shop:A", "newsletter:C"): 0.9})
