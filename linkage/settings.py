@@ -206,7 +206,8 @@ GERMAN_SETTINGS = LinkageSettings(
         BlockingRule("house_number_postcode", "house_number || '|' || postal_code", max_block_size=40),
         BlockingRule("full_name", "first_name_std || '|' || last_name_std", max_block_size=200,
                      refine_by=NAME_REFINEMENTS),
-        BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=200,
+        # Sounds are coarser than spellings: their blocks fill with namesakes sooner.
+        BlockingRule("full_name_sound", "first_name_phon || '|' || last_name_phon", max_block_size=80,
                      refine_by=NAME_REFINEMENTS),
         BlockingRule("birth_date_surname_sound", "birth_date::VARCHAR || '|' || last_name_phon"),
         BlockingRule("email_local_surname", "email_local || '|' || last_name_phon"),
@@ -397,8 +398,10 @@ GERMAN_SETTINGS = LinkageSettings(
         TrainingSession((("phone", "same mobile"),)),
     ),
     contradictions=(("gender", "different"),),
-    exhaustive_levels=(("email", "exact"), ("phone", "same mobile"), ("phone", "same landline"),
-                       ("address", "same street, number and postcode"),
+    # One person's identifiers only: an address or a landline is a household's, and
+    # counted like a personal one it would outweigh a first-name difference between
+    # mother and son (the sample's coarser u keeps them below).
+    exhaustive_levels=(("email", "exact"), ("phone", "same mobile"),
                        ("quoted_customer_number", "quotes the other's number")),
     # First names that differ weigh against a match with the weight the model learns; an
     # identical personal mailbox or mobile can outweigh them (a nickname no list knows).
