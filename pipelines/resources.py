@@ -40,6 +40,9 @@ class KundenstammSettings(dg.ConfigurableResource):
     snapshot_max_deleted_share: float = _DEFAULTS.snapshot_max_deleted_share
     snapshot_max_rejected_share: float = _DEFAULTS.snapshot_max_rejected_share
     max_export_age_hours: float = _DEFAULTS.max_export_age_hours
+    refit_after_hours: float = _DEFAULTS.refit_after_hours
+    refit_max_new_share: float = _DEFAULTS.refit_max_new_share
+    refit: bool = _DEFAULTS.refit
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":
