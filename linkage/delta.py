@@ -154,6 +154,19 @@ def current_plan(con: duckdb.DuckDBPyConnection) -> tuple[datetime, LinkagePlan]
     return run_at, LinkagePlan(*values)
 
 
+def run_figures(con: duckdb.DuckDBPyConnection) -> dict:
+    """The `linkage_run` row of the run in progress: mode, reason, delta, seconds so far."""
+    cursor = con.execute("SELECT * FROM linkage_run ORDER BY run_at DESC, rowid DESC LIMIT 1")
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchall()
+    figures = dict(zip(names, row[0])) if row else {}
+    figures.pop("run_at", None)
+    if "mode" in figures:
+        figures["full_or_delta"] = "delta" if figures["mode"] == "delta" else "full"
+        figures["delta_records"] = sum(figures.get(k) or 0 for k in ("new_records", "changed_records", "gone_records"))
+    return {k: v for k, v in figures.items() if v is not None}
+
+
 def _record_seconds(con: duckdb.DuckDBPyConnection, run_at: datetime, column: str, seconds: float, **counts: int) -> None:
     sets = ", ".join([f"{column} = {seconds!r}"] + [f"{name} = {int(value)}" for name, value in counts.items()])
     con.execute(f"UPDATE linkage_run SET {sets} WHERE run_at = ?", [run_at])
