@@ -237,13 +237,13 @@ def compare_clusters(con: duckdb.DuckDBPyConnection, before: str, after: str) ->
     members = "SELECT cluster_key, md5(string_agg(record_key, ',' ORDER BY record_key)) AS members FROM {} GROUP BY cluster_key"
     row = con.execute(
         f"""
-        WITH a AS ({members.format(before)}), b AS ({members.format(after)}),
-        ra AS (SELECT t.record_key, a.members FROM {before} t JOIN a USING (cluster_key)),
-        rb AS (SELECT t.record_key, b.members FROM {after} t JOIN b USING (cluster_key))
-        SELECT (SELECT count(*) FROM ra JOIN rb USING (record_key)),
-               (SELECT count(*) FROM ra JOIN rb USING (record_key) WHERE ra.members <> rb.members),
-               (SELECT count(*) FROM (SELECT members FROM a EXCEPT SELECT members FROM b))
-             + (SELECT count(*) FROM (SELECT members FROM b EXCEPT SELECT members FROM a))
+        WITH _ca AS ({members.format(before)}), _cb AS ({members.format(after)}),
+        _ra AS (SELECT t.record_key, c.members FROM {before} t JOIN _ca c USING (cluster_key)),
+        _rb AS (SELECT t.record_key, c.members FROM {after} t JOIN _cb c USING (cluster_key))
+        SELECT (SELECT count(*) FROM _ra JOIN _rb USING (record_key)),
+               (SELECT count(*) FROM _ra JOIN _rb USING (record_key) WHERE _ra.members <> _rb.members),
+               (SELECT count(*) FROM (SELECT members FROM _ca EXCEPT SELECT members FROM _cb))
+             + (SELECT count(*) FROM (SELECT members FROM _cb EXCEPT SELECT members FROM _ca))
         """
     ).fetchall()[0]
     return ClusterDiff(*row)
