@@ -36,8 +36,8 @@ import duckdb
 from linkage.blocking import build_candidate_pairs
 from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters
 from linkage.model import ScoringReport, score_earlier_links, score_pairs, score_with_model, scoring_report
-from linkage.model_store import StoredModel, install_model, load_model, refit_reason, save_model
-from linkage.settings import LinkageSettings
+from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
+from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 HASHES_DDL = "CREATE TABLE IF NOT EXISTS linkage_feature_hashes (record_key VARCHAR PRIMARY KEY, content_hash VARCHAR)"
 RUN_DDL = """
@@ -216,6 +216,10 @@ def score_for_plan(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) ->
         if plan.mode == "rescore":
             pairs = score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
         else:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                               "AND table_name = 'delta_candidate_pairs'").fetchall()[0][0]:
+                raise RuntimeError("the delta's pairs are already scored: materialize candidate_pairs first "
+                                   "(it plans the run and builds them)")
             pairs = score_with_model(con, settings, "delta_candidate_pairs", "_delta_scored", model.prior_weight,
                                      model.m, model.u)
             con.execute("""DELETE FROM scored_pairs WHERE key_l IN (SELECT record_key FROM linkage_delta)
@@ -263,3 +267,18 @@ def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings:
     con.execute("DROP TABLE _clusters_before")
     _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched)
     return report, diff
+
+
+def relink_with_stored_model(con: duckdb.DuckDBPyConnection, threshold: float,
+                             settings: LinkageSettings = GERMAN_SETTINGS) -> str:
+    """All pairs of `settings.table` built, scored by the stored model and clustered (the
+    links not remembered); returns the model's version."""
+    model = usable_model(con, settings)
+    if model is None:
+        raise RuntimeError("no model stored for these linkage settings: run the pipeline first")
+    install_model(con, model)
+    build_candidate_pairs(con, settings)
+    score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
+    score_earlier_links(con, settings, model.prior_weight, model.m, model.u)
+    build_clusters(con, threshold, settings)
+    return model.version

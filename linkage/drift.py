@@ -16,11 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.blocking import build_candidate_pairs
-from linkage.clustering import build_clusters
-from linkage.delta import LINKS_BEFORE, compare_clusters
-from linkage.model import score_earlier_links, score_with_model
-from linkage.model_store import install_model, load_model
+from linkage.delta import LINKS_BEFORE, compare_clusters, relink_with_stored_model
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 # Above this share of records in another cluster than a full re-link gives, re-fit.
@@ -44,21 +40,6 @@ class DriftReport:
         return (f"{self.records_in_other_clusters:,} of {self.records_compared:,} records ({self.share:.3%}) are in "
                 f"another person than a full re-link with model {self.model_version} gives "
                 f"({self.clusters_touched:,} persons differ); bound {DRIFT_BOUND:.1%}: {verdict}")
-
-
-def relink_with_stored_model(con: duckdb.DuckDBPyConnection, threshold: float,
-                             settings: LinkageSettings = GERMAN_SETTINGS) -> str:
-    """All pairs of `settings.table` built, scored by the stored model and clustered (the
-    links not remembered); returns the model's version."""
-    model = load_model(con, settings)
-    if model is None or not model.m:
-        raise RuntimeError("no model stored for these linkage settings: run the pipeline first")
-    install_model(con, model)
-    build_candidate_pairs(con, settings)
-    score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
-    score_earlier_links(con, settings, model.prior_weight, model.m, model.u)
-    build_clusters(con, threshold, settings)
-    return model.version
 
 
 def check_drift(warehouse_path: Path, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS,

@@ -110,6 +110,12 @@ def load_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sto
     return StoredModel(version, fitted_at, reason, s_hash, records, share, random_match, prior_weight, m, u)
 
 
+def usable_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> StoredModel | None:
+    """The model in force if it was fitted under these settings (else None)."""
+    model = load_model(con, settings)
+    return model if model is not None and model.m else None
+
+
 def install_model(con: duckdb.DuckDBPyConnection, model: StoredModel) -> None:
     """Put the stored model back where scoring, explanations and the review queue read it
     (`model_parameters`, `model_prior`, `term_frequencies`): an erasure's look-ahead may

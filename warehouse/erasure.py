@@ -23,8 +23,10 @@ import pandas as pd
 
 from linkage.blocking import build_candidate_pairs
 from linkage.clustering import build_clusters
+from linkage.delta import relink_with_stored_model
 from linkage.features import build_features
 from linkage.model import score_pairs
+from linkage.model_store import usable_model
 from linkage.settings import GERMAN_SETTINGS
 from sources.identifiers import e164, normalise_email
 from sources.ingest import SPECS, ensure_tables
@@ -92,12 +94,16 @@ def _link_current_records(con: duckdb.DuckDBPyConnection, match_threshold: float
     linked to the person, also those that arrived in this run."""
     build_staged_records(con)
     build_features(con)
+    if usable_model(con, GERMAN_SETTINGS):
+        # Scored by the stored model (linkage/model_store.py), as the run's linkage scores:
+        # the pairs stay those a delta run updates.
+        relink_with_stored_model(con, match_threshold, GERMAN_SETTINGS)
+        return
     build_candidate_pairs(con, GERMAN_SETTINGS)
     score_pairs(con, GERMAN_SETTINGS)
     build_clusters(con, match_threshold, GERMAN_SETTINGS)
     if table_exists(con, "linkage_feature_hashes"):
-        # These pairs are scored by a model of the look-ahead's own, not the stored one
-        # (linkage/model_store.py): the run's linkage must not update them as a delta.
+        # Scored by a model of the look-ahead's own: the run's linkage must not update them as a delta.
         con.execute("DELETE FROM linkage_feature_hashes")
 
 
