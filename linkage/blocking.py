@@ -83,22 +83,45 @@ def _cost(con: duckdb.DuckDBPyConnection, rule: BlockingRule, keys: str, cap: in
     return RuleCost(rule.name, int(pairs), int(refined) if rule.refine_by else 0, cap)
 
 
-def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int) -> str:
-    return f"""
+def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int, delta: str | None = None) -> str:
+    """The rule's pairs; with `delta` (a table with record_key) only those with a record in
+    it. Blocks, their sizes and the caps are always those of the whole table, so a delta
+    record meets exactly the records it would meet in a run over everything."""
+    if delta is None:
+        return f"""
         WITH blocks AS ({_blocks_sql(rule, keys, cap)})
         SELECT DISTINCT a.record_key AS key_l, b.record_key AS key_r
         FROM blocks a JOIN blocks b ON a.block = b.block AND a.record_key < b.record_key
     """
-
-
-def _asymmetric_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule) -> str:
-    """A quoted number against the account's own: keys of one side meet the other's."""
     return f"""
+        WITH blocks AS ({_blocks_sql(rule, keys, cap)}),
+        d AS (SELECT * FROM blocks WHERE record_key IN (SELECT record_key FROM {delta}))
+        SELECT DISTINCT least(a.record_key, b.record_key) AS key_l, greatest(a.record_key, b.record_key) AS key_r
+        FROM d a JOIN blocks b ON a.block = b.block AND a.record_key <> b.record_key
+    """
+
+
+def _asymmetric_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule, delta: str | None = None) -> str:
+    """A quoted number against the account's own: keys of one side meet the other's; with
+    `delta`, a delta record on either side (two joins, each with one side restricted)."""
+    keys = f"""
         WITH a AS ({_keys_sql(con, table, rule.key)}), b AS ({_keys_sql(con, table, rule.other_key)}),
-        small AS (SELECT key FROM b GROUP BY key HAVING count(*) <= {rule.max_block_size})
+        small AS (SELECT key FROM b GROUP BY key HAVING count(*) <= {rule.max_block_size})"""
+    if delta is None:
+        return f"""{keys}
         SELECT DISTINCT least(a.record_key, b.record_key) AS key_l, greatest(a.record_key, b.record_key) AS key_r
         FROM a JOIN b ON a.key = b.key AND a.record_key <> b.record_key
         WHERE b.key IN (SELECT key FROM small)
+    """
+    return f"""{keys},
+        da AS (SELECT * FROM a WHERE record_key IN (SELECT record_key FROM {delta})),
+        db AS (SELECT * FROM b WHERE record_key IN (SELECT record_key FROM {delta}))
+        SELECT DISTINCT least(x, y) AS key_l, greatest(x, y) AS key_r FROM (
+            SELECT a.record_key AS x, b.record_key AS y FROM da a JOIN b ON a.key = b.key AND a.record_key <> b.record_key
+            WHERE b.key IN (SELECT key FROM small)
+            UNION ALL
+            SELECT a.record_key, b.record_key FROM a JOIN db b ON a.key = b.key AND a.record_key <> b.record_key
+            WHERE b.key IN (SELECT key FROM small))
     """
 
 
@@ -122,8 +145,12 @@ def plan_blocking(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> 
     return costs
 
 
-def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, int]:
-    """(Re)build `candidate_pairs(key_l, key_r, rules)`; returns the pairs each rule yields."""
+def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, delta: str | None = None,
+                          target: str = "candidate_pairs") -> dict[str, int]:
+    """(Re)build `candidate_pairs(key_l, key_r, rules)`; returns the pairs each rule yields.
+
+    With `delta` (a table with record_key; linkage/delta.py), only the pairs with a record
+    in it, into `target`; the plan (caps within the budget) is that of all records."""
     costs = plan_blocking(con, settings)
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_pairs (key_l VARCHAR, key_r VARCHAR, rule VARCHAR)")
     per_rule: dict[str, int] = {}
@@ -131,9 +158,9 @@ def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSetti
         if rule.other_key is None:
             keys = f"_keys_{rule.name}"
             con.execute(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
-            pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size)
+            pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size, delta)
         else:
-            pairs = _asymmetric_pairs_sql(con, settings.table, rule)
+            pairs = _asymmetric_pairs_sql(con, settings.table, rule, delta)
         con.execute(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
         per_rule[rule.name] = con.execute(
             "SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name]
@@ -141,8 +168,8 @@ def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSetti
         if rule.other_key is None:
             con.execute(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes")
     con.execute(
-        """
-        CREATE OR REPLACE TABLE candidate_pairs AS
+        f"""
+        CREATE OR REPLACE TABLE {target} AS
         SELECT key_l, key_r, list(rule ORDER BY rule) AS rules
         FROM _rule_pairs GROUP BY key_l, key_r
         """

@@ -251,8 +251,21 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def _remember_parsed_phones(con: duckdb.DuckDBPyConnection) -> None:
+    """`_known_phones(phone_raw, e164)`: the numbers the last build parsed, from its
+    `linkage_features` (parsing each distinct number is a third of standardising, and a
+    delivery day brings few new ones). Kept in the features, so an erased record's number
+    goes with its row."""
+    columns = {c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'linkage_features' AND schema_name = 'main'").fetchall()}
+    source = ("SELECT DISTINCT phone_raw, phone_e164 AS e164 FROM linkage_features WHERE phone_raw IS NOT NULL"
+              if {"phone_raw", "phone_e164"} <= columns else "SELECT NULL::VARCHAR AS phone_raw, NULL::VARCHAR AS e164 LIMIT 0")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _known_phones AS {source}")
+
+
 def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
+    _remember_parsed_phones(con)
     con.execute(FEATURES_SQL)
     _put_swapped_names_back(con)
     # Email local part: for Gmail dots and +tags do not change the mailbox.
@@ -293,17 +306,21 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
             last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
         """
     )
-    phones = con.execute("SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL").df()["phone_raw"]
-    con.register("_phones", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
+    phones = con.execute(
+        "SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL "
+        "AND phone_raw NOT IN (SELECT phone_raw FROM _known_phones)").df()["phone_raw"]
+    con.register("_parsed", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
     con.execute(
         """
         UPDATE linkage_features f SET phone_e164 = p.e164,
             -- German, Austrian and Swiss mobile ranges: a mobile is one person's, a landline a household's.
             phone_is_mobile = regexp_matches(p.e164, '^\\+(491[567]|436|417[5-9])')
-        FROM _phones p WHERE f.phone_raw = p.phone_raw
+        FROM (SELECT phone_raw::VARCHAR AS phone_raw, e164::VARCHAR AS e164 FROM _parsed UNION ALL SELECT phone_raw, e164 FROM _known_phones) p
+        WHERE f.phone_raw = p.phone_raw
         """
     )
-    con.unregister("_phones")
+    con.unregister("_parsed")
+    con.execute("DROP TABLE _known_phones")
     _phonetics(con, "first_name_std", "first_name_phon")
     _phonetics(con, "last_name_std", "last_name_phon")
     _phonetics(con, "street_std", "street_phon")
@@ -332,5 +349,4 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _first_name_forms(con)
     learn_first_name_variants(con)
     _mark_shared_mailboxes(con)
-    con.execute("ALTER TABLE linkage_features DROP COLUMN phone_raw")
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]

@@ -380,19 +380,38 @@ def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSetting
     `scored_pairs`, so the model, the review queue and the contradictions are those of
     the candidates alone, the same in every run on the same records."""
     previous_co_members(con)
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE _relink_vectors AS {comparison_vectors_sql(settings, _NO_LONGER_CANDIDATES)}"
-    )
-    _create_tf_vectors(con, settings, "_relink_vectors")
+    scored = score_with_model(con, settings, _NO_LONGER_CANDIDATES, "relinked_pairs", prior_weight, m, u)
+    con.execute("DROP TABLE _co_members")
+    return scored
+
+
+def score_with_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pairs: str, target: str,
+                     prior_weight: float, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> int:
+    """(Re)create the table `target` (the columns of `scored_pairs`) for the pairs in `pairs`
+    (a table or sub-query with key_l, key_r), scored by the given parameters and the
+    `term_frequencies` table as it is: nothing is estimated. Returns the pairs scored."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _score_vectors AS {comparison_vectors_sql(settings, pairs)}")
+    _create_tf_vectors(con, settings, "_score_vectors")
     con.execute(
         f"""
-        CREATE OR REPLACE TABLE relinked_pairs AS
+        CREATE OR REPLACE TABLE {target} AS
         SELECT {_scores_sql(settings, prior_weight)}
         FROM (SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors)
         """
     )
-    con.execute("DROP TABLE _relink_vectors; DROP TABLE _tf_vectors; DROP TABLE _co_members")
-    return con.execute("SELECT count(*) FROM relinked_pairs").fetchall()[0][0]
+    con.execute("DROP TABLE _score_vectors; DROP TABLE _tf_vectors")
+    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+
+
+def scoring_report(con: duckdb.DuckDBPyConnection, iterations: int, random_match: float) -> ScoringReport:
+    """The figures of `scored_pairs` as it is now."""
+    buckets = con.execute(
+        """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
+                       WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)
+           FROM scored_pairs GROUP BY 1"""
+    ).fetchall()
+    total = con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
+    return ScoringReport(total, iterations, random_match, dict(buckets))
 
 
 def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
@@ -449,10 +468,4 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
     )
     con.execute("DROP TABLE _evidence")
     score_earlier_links(con, settings, prior_weight, m, u)
-    buckets = con.execute(
-        """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
-                       WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)
-           FROM scored_pairs GROUP BY 1"""
-    ).fetchall()
-    total = con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
-    return ScoringReport(total, iterations, random_match, dict(buckets))
+    return scoring_report(con, iterations, random_match)

@@ -121,7 +121,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    settings = Settings.from_env()
+    # --refit: this run fits the linkage model anew instead of linking only the delta.
+    settings = Settings.from_env(refit=True if args.refit else None)
     reason = nothing_to_run_on(settings)
     if reason:
         print(reason, file=sys.stderr)
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.set_defaults(func=_cmd_demo)
 
     run = sub.add_parser("run", help="run the whole pipeline once on what is in the landing folder")
+    run.add_argument("--refit", action="store_true",
+                     help="fit the linkage model anew and re-link every record (default: only when due)")
     run.set_defaults(func=_cmd_run)
 
     gen = sub.add_parser("generate", help="write demo exports with ground truth")

@@ -2,14 +2,12 @@
 survivorship, atomic publish."""
 
 
-from datetime import datetime, timezone
-
 import dagster as dg
 import duckdb
 
 from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
 from pipelines.linkage_assets import clusters
-from pipelines.metadata import report_metadata, table_metadata, timed
+from pipelines.metadata import report_metadata, run_started_at as _run_started_at, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from warehouse.erasure import apply_erasure_requests
 from warehouse.golden import build_golden
@@ -22,15 +20,6 @@ _COMMON = dict(
     pool=WAREHOUSE_POOL,
     retry_policy=TRANSIENT_RETRY,
 )
-
-
-def _run_started_at(context: dg.AssetExecutionContext) -> datetime:
-    """One timestamp for the whole run, so every table it writes agrees on 'when'."""
-    record = context.instance.get_run_record_by_id(context.run.run_id)
-    started = record.start_time if record and record.start_time else None
-    if started:
-        return datetime.fromtimestamp(started, tz=timezone.utc).replace(tzinfo=None)
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dg.asset(

@@ -3,13 +3,11 @@
 
 import dagster as dg
 
-from linkage.blocking import build_candidate_pairs
-from linkage.clustering import build_clusters
+from linkage.delta import build_pairs, cluster_for_plan, plan_linkage, run_figures, score_for_plan
 from linkage.features import build_features
-from linkage.model import score_pairs
 from linkage.settings import GERMAN_SETTINGS
 from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_POOL, raw_asset_key
-from pipelines.metadata import counts_table, report_metadata, table_metadata, timed
+from pipelines.metadata import counts_table, report_metadata, run_started_at, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources.ingest import SOURCE_NAMES
 from sources.staging import build_staged_records
@@ -67,14 +65,18 @@ def linkage_features(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 
 @dg.asset(
     deps=[linkage_features],
-    description="Record pairs worth comparing, from the blocking rules in linkage/settings.py.",
+    description="Record pairs worth comparing, from the blocking rules in linkage/settings.py: all of "
+    "them when the model is (re-)fitted, else only those of the records new or changed since the last run.",
     **_COMMON,
 )
-def candidate_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
+def candidate_pairs(context: dg.AssetExecutionContext, kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        per_rule = build_candidate_pairs(con, GERMAN_SETTINGS)
+        run_at = run_started_at(context)
+        plan = plan_linkage(con, GERMAN_SETTINGS, run_at, **kundenstamm.settings().refit_policy())
+        per_rule = build_pairs(con, GERMAN_SETTINGS, plan, run_at)
         metadata.update(table_metadata(con, "candidate_pairs"))
+        metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata["pairs_per_blocking_rule"] = counts_table(per_rule, "rule", "pairs")
     metadata["note"] = dg.MetadataValue.text(
         "A pair that several rules find is counted once per rule there, and once in dagster/row_count.")
@@ -84,14 +86,16 @@ def candidate_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 @dg.asset(
     deps=[candidate_pairs],
     description="Each candidate pair compared field by field and scored by a Fellegi-Sunter "
-    "model estimated without labels (EM).",
+    "model estimated without labels (EM), re-fitted on schedule, on request or on drift and "
+    "otherwise kept in the warehouse (linkage_model); a delta run scores only the delta's pairs.",
     **_COMMON,
 )
 def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        report = score_pairs(con, GERMAN_SETTINGS)
+        report = score_for_plan(con, GERMAN_SETTINGS)
         metadata.update(table_metadata(con, "scored_pairs"))
+        metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata.update(report_metadata(report))
     return dg.MaterializeResult(metadata=metadata)
 
@@ -104,9 +108,11 @@ def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        report = build_clusters(con, kundenstamm.match_threshold, remember_links=True)
+        report, touched = cluster_for_plan(con, kundenstamm.match_threshold, GERMAN_SETTINGS)
         metadata.update(table_metadata(con, "clusters"))
+        metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata.update(report_metadata(report))
+    metadata.update(report_metadata(touched, "compared_with_last_run."))
     metadata["duplicate_rate"] = dg.MetadataValue.float(round(report.duplicate_rate, 4))
     return dg.MaterializeResult(metadata=metadata)
 

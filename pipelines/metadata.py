@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import dagster as dg
@@ -70,3 +71,12 @@ def counts_table(counts: dict[str, int], key: str, value: str) -> dg.MetadataVal
     """Counts per name as a small table (long names stay readable, unlike one key each)."""
     schema = dg.TableSchema(columns=[dg.TableColumn(key, "string"), dg.TableColumn(value, "int")])
     return dg.MetadataValue.table([dg.TableRecord({key: k, value: int(v)}) for k, v in counts.items()], schema=schema)
+
+
+def run_started_at(context: dg.AssetExecutionContext) -> datetime:
+    """One timestamp for the whole run, so every table it writes agrees on 'when'."""
+    record = context.instance.get_run_record_by_id(context.run.run_id)
+    started = record.start_time if record and record.start_time else None
+    if started:
+        return datetime.fromtimestamp(started, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -30,7 +30,24 @@ def accept_snapshot(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_drift(args: argparse.Namespace) -> int:
+    """How far the delta runs are from a full re-link with the same model (linkage/drift.py)."""
+    from linkage.drift import DRIFT_BOUND, check_drift as measure
+
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        print(f"no warehouse at {settings.warehouse_path.resolve()}: run the pipeline first")
+        return 2
+    report = measure(settings.warehouse_path, settings.match_threshold, memory_limit=settings.memory_limit)
+    print(report.describe())
+    print(f"(full re-link in a scratch copy: {report.seconds:.1f} s; the warehouse was only read)")
+    return 1 if report.share > DRIFT_BOUND else 0
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
+    drift = sub.add_parser("check-drift", help="compare the persons of the delta runs with a full re-link "
+                           "by the same model; exit code 1 when a re-fit is advised")
+    drift.set_defaults(func=check_drift)
     accept = sub.add_parser("accept-snapshot", help="apply a snapshot that was held back (after checking it)")
     accept.add_argument("file", help="the file name, as in the report or ingest_files")
     accept.set_defaults(func=accept_snapshot)

@@ -43,6 +43,9 @@ class KundenstammSettings(dg.ConfigurableResource):
     # None: beside the published file (Settings.outbox_root, Settings.routing_path).
     outbox_dir: str | None = None if _DEFAULTS.outbox_dir is None else str(_DEFAULTS.outbox_dir)
     routing_file: str | None = None if _DEFAULTS.routing_file is None else str(_DEFAULTS.routing_file)
+    refit_after_hours: float = _DEFAULTS.refit_after_hours
+    refit_max_new_share: float = _DEFAULTS.refit_max_new_share
+    refit: bool = _DEFAULTS.refit
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":

@@ -10,10 +10,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from linkage.blocking import build_candidate_pairs
-from linkage.clustering import build_clusters
+from linkage.delta import build_pairs, cluster_for_plan, plan_linkage, score_for_plan
 from linkage.features import build_features
-from linkage.model import score_pairs
 from linkage.settings import GERMAN_SETTINGS
 from sources.ingest import SPECS, ingest_source, record_unknown_files
 from sources.staging import build_staged_records
@@ -47,9 +45,10 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
             ("erasure", lambda: apply_erasure_requests(con, run_at, settings.match_threshold)),
             ("staging", lambda: build_staged_records(con)),
             ("features", lambda: build_features(con)),
-            ("blocking", lambda: build_candidate_pairs(con, GERMAN_SETTINGS)),
-            ("scoring", lambda: score_pairs(con, GERMAN_SETTINGS)),
-            ("clustering", lambda: build_clusters(con, settings.match_threshold, remember_links=True)),
+            ("blocking", lambda: build_pairs(
+                con, GERMAN_SETTINGS, plan_linkage(con, GERMAN_SETTINGS, run_at, **settings.refit_policy()), run_at)),
+            ("scoring", lambda: score_for_plan(con, GERMAN_SETTINGS)),
+            ("clustering", lambda: cluster_for_plan(con, settings.match_threshold, GERMAN_SETTINGS)[0]),
             ("golden", lambda: build_golden(con, settings, run_at)),
         ]
         if publish_result:

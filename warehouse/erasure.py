@@ -23,8 +23,10 @@ import pandas as pd
 
 from linkage.blocking import build_candidate_pairs
 from linkage.clustering import build_clusters
+from linkage.delta import relink_with_stored_model
 from linkage.features import build_features
 from linkage.model import score_pairs
+from linkage.model_store import usable_model
 from linkage.settings import GERMAN_SETTINGS
 from sources.identifiers import e164, normalise_email
 from sources.ingest import SPECS, ensure_tables
@@ -41,8 +43,9 @@ CREATE TABLE IF NOT EXISTS erased_identifiers (kind VARCHAR, hash VARCHAR);
 # Where each source keeps its record id in the raw table.
 RAW_ID_COLUMNS = {"shop": "customer_id", "newsletter": "subscriber_id", "hotline": "ticket_id", "pos": "Kartennummer"}
 RECORD_TABLES = ("staged_records", "staged_sensitive", "linkage_features", "clusters", "golden_membership",
-                 "golden_record_fingerprints", "linked_records")
-PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs", "relinked_pairs")
+                 "golden_record_fingerprints", "linked_records", "linkage_feature_hashes", "linkage_delta")
+PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs", "relinked_pairs",
+               "delta_candidate_pairs", "linkage_links_before_run")
 GOLDEN_TABLES = ("golden_customers", "golden_customers_previous", "golden_sources", "golden_provenance",
                  "golden_consent")
 
@@ -91,9 +94,17 @@ def _link_current_records(con: duckdb.DuckDBPyConnection, match_threshold: float
     linked to the person, also those that arrived in this run."""
     build_staged_records(con)
     build_features(con)
+    if usable_model(con, GERMAN_SETTINGS):
+        # Scored by the stored model (linkage/model_store.py), as the run's linkage scores:
+        # the pairs stay those a delta run updates.
+        relink_with_stored_model(con, match_threshold, GERMAN_SETTINGS)
+        return
     build_candidate_pairs(con, GERMAN_SETTINGS)
     score_pairs(con, GERMAN_SETTINGS)
     build_clusters(con, match_threshold, GERMAN_SETTINGS)
+    if table_exists(con, "linkage_feature_hashes"):
+        # Scored by a model of the look-ahead's own: the run's linkage must not update them as a delta.
+        con.execute("DELETE FROM linkage_feature_hashes")
 
 
 def _mark_records_of_requests(con: duckdb.DuckDBPyConnection) -> None:
@@ -194,9 +205,11 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, mat
     finally:
         _run(con, "DROP TABLE IF EXISTS _erase_map; DROP TABLE IF EXISTS _erase; DROP TABLE IF EXISTS _erase_golden; "
                   "DROP TABLE IF EXISTS _identifiers; DROP TABLE IF EXISTS _requests")
-    if table_exists(con, "term_frequencies"):
-        # Name frequencies are derived from names: keep only values still present.
+    for table in ("term_frequencies", "linkage_model_term_frequencies"):
+        if not table_exists(con, table):
+            continue
+        # Name frequencies are derived from names (also those of the stored model): keep only values still present.
         for column in ("first_name_std", "last_name_std"):
-            _run(con, f"""DELETE FROM term_frequencies t WHERE t.column_name = '{column}'
+            _run(con, f"""DELETE FROM {table} t WHERE t.column_name = '{column}'
                           AND t.value NOT IN (SELECT {column} FROM linkage_features WHERE {column} IS NOT NULL)""")
     return ErasureReport(count, records, golden_ids)

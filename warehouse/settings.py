@@ -62,10 +62,21 @@ class Settings:
 
     def routing_path(self) -> Path:
         return self.routing_file if self.routing_file is not None else self.published_path.parent / "routing.toml"
+    # The linkage model (linkage/model_store.py) is re-fitted when it is older than this,
+    # when more than this share of the records is new or changed since the last run, or
+    # when a run asks for it (`kundenstamm run --refit`); otherwise runs link only the delta.
+    refit_after_hours: float = 24.0
+    refit_max_new_share: float = 0.2
+    refit: bool = False
 
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(self.max_value_length, self.max_free_text_length,
                             self.snapshot_max_deleted_share, self.snapshot_max_rejected_share)
+
+    def refit_policy(self) -> dict:
+        """What `linkage.delta.plan_linkage` decides a re-fit by."""
+        return {"refit_requested": self.refit, "refit_after_hours": self.refit_after_hours,
+                "max_new_share": self.refit_max_new_share}
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -87,6 +98,9 @@ class Settings:
             "snapshot_max_rejected_share": "KUNDENSTAMM_SNAPSHOT_MAX_REJECTED_SHARE",
             "outbox_dir": "KUNDENSTAMM_OUTBOX_DIR",
             "routing_file": "KUNDENSTAMM_ROUTING_FILE",
+            "refit_after_hours": "KUNDENSTAMM_REFIT_AFTER_HOURS",
+            "refit_max_new_share": "KUNDENSTAMM_REFIT_MAX_NEW_SHARE",
+            "refit": "KUNDENSTAMM_REFIT",
         }
         settings = cls()
         values = {}
@@ -108,4 +122,6 @@ def _coerce(name: str, value):
         return str(value)
     if name in {"max_value_length", "max_free_text_length"}:
         return int(value)
+    if name == "refit":
+        return value if isinstance(value, bool) else str(value).strip().lower() in {"1", "true", "yes"}
     return float(value)

@@ -1,0 +1,178 @@
+"""Incremental linking: a second delivery with 1-2 % new and changed records, linked as a
+delta with the stored model, against a full run on the same data.
+
+    .venv/bin/python benchmarks/incremental.py --persons 100000
+
+Day 1 of the generated exports (seed 2026, cached under benchmarks/out/exports_<N>, shared
+with the other benchmarks; its erasure requests are left out) is delivered into a fresh
+landing folder and run through all steps (`pipelines.steps.run_all_steps`): the full first
+run, which fits and stores the model. The second delivery is day 2's hotline calls and POS
+cards, each file cut to a fixed share of its rows (`--keep`, by a hash of the row's id, so
+the same rows every time), and no new shop or newsletter snapshot: a quiet day of about
+1-2 % new and changed records. It is then run twice from copies of the day-1 state, each in
+its own process (its own peak memory):
+- delta: as the pipeline runs by default (the model is an hour old);
+- full: the same with `refit=True` (`kundenstamm run --refit`), i.e. what every run cost
+  before this change: all pairs built, the model fitted anew, everything re-clustered.
+The delta run's persons are then compared with a full re-link by the same stored model
+(`linkage.drift.check_drift`, what `kundenstamm check-drift` prints), and, for information,
+with the full run's (which fitted another model). Writes benchmarks/results/incremental_<N>.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import shutil
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from german_linkage import OUT, in_own_process, peak_rss_mib, save_result  # noqa: E402
+from golden_accuracy import _settings, prepare  # noqa: E402
+
+DAY1 = datetime(2026, 11, 20, 7)
+DAY2 = DAY1 + timedelta(hours=1)
+LINKAGE_STEPS = ("features", "blocking", "scoring", "clustering")
+# The second delivery: day 2's increments, read in the encoding the source system writes.
+INCREMENTS = {"hotline": ("calls_*", "utf-8"), "pos": ("kunden_*", "cp1252")}
+
+
+def _deliver_day1(exports: Path, landing: Path) -> None:
+    for path in (exports / "landing").rglob("*2026-11-20*"):
+        if path.is_file() and path.parent.name != "erasure":
+            target = landing / path.relative_to(exports / "landing")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+
+
+def _kept(row_id: str, keep: float) -> bool:
+    return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) < keep * 0x100000000
+
+
+def _deliver_quiet_day2(exports: Path, landing: Path, keep: float) -> dict[str, int]:
+    """Day 2's hotline and POS files, each with only `keep` of its rows (header kept)."""
+    rows = {}
+    for source, (pattern, encoding) in INCREMENTS.items():
+        for path in sorted((exports / "landing" / source).glob(f"{pattern}2026-11-21*")):
+            text = path.read_text(encoding=encoding, errors="replace")
+            dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;")
+            records = list(csv.reader(text.splitlines(keepends=True), dialect))
+            chosen = [r for r in records[1:] if r and _kept(r[0], keep)]
+            target = landing / source / path.name
+            with target.open("w", encoding=encoding, newline="") as out:
+                writer = csv.writer(out, delimiter=dialect.delimiter, lineterminator="\n")
+                writer.writerow(records[0])
+                writer.writerows(chosen)
+            rows[path.name] = len(chosen)
+    return rows
+
+
+def _run(base: str, run_at: datetime, refit: bool, queue) -> None:
+    from pipelines.steps import run_all_steps
+
+    settings = replace(_settings(Path(base)), refit=refit)
+    summary = run_all_steps(settings, run_at=run_at)
+    import duckdb
+
+    with duckdb.connect(str(settings.warehouse_path), read_only=True) as con:
+        cursor = con.execute("SELECT * FROM linkage_run ORDER BY run_at DESC LIMIT 1")
+        plan = dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
+    plan.pop("run_at")
+    queue.put({"seconds": summary.seconds, "peak_mib": peak_rss_mib(), "plan": plan})
+
+
+def _drift(base: str, queue) -> None:
+    from linkage.drift import check_drift
+
+    settings = _settings(Path(base))
+    report = check_drift(settings.warehouse_path, settings.match_threshold, memory_limit=settings.memory_limit)
+    queue.put({"report": report, "text": report.describe(), "peak_mib": peak_rss_mib()})
+
+
+def _against_full(delta: Path, full: Path) -> tuple[int, int]:
+    import duckdb
+
+    from linkage.delta import compare_clusters
+
+    with duckdb.connect() as con:
+        con.execute(f"ATTACH '{delta}' AS d (READ_ONLY)")
+        con.execute(f"ATTACH '{full}' AS f (READ_ONLY)")
+        con.execute("CREATE TABLE delta_clusters AS SELECT record_key, cluster_key FROM d.clusters")
+        con.execute("CREATE TABLE full_clusters AS SELECT record_key, cluster_key FROM f.clusters")
+        diff = compare_clusters(con, "delta_clusters", "full_clusters")
+    return diff.records_compared, diff.records_in_other_clusters
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=100_000)
+    parser.add_argument("--keep", type=float, default=0.2, help="share of day 2's hotline and POS rows delivered")
+    args = parser.parse_args(argv)
+
+    exports = prepare(args.persons)
+    base = OUT / f"incremental_{args.persons}"
+    if base.exists():
+        shutil.rmtree(base)
+    day1 = base / "day1"
+    _deliver_day1(exports, _settings(day1).landing_dir)
+    first = in_own_process(_run, str(day1), DAY1, False)
+    print(f"day 1 (full first run): {sum(first['seconds'].values()):.0f} s, {first['plan']['mode']}", flush=True)
+    runs = {}
+    for name, refit in (("delta", False), ("full", True)):
+        shutil.copytree(day1, base / name)
+        delivered = _deliver_quiet_day2(exports, _settings(base / name).landing_dir, args.keep)
+        runs[name] = in_own_process(_run, str(base / name), DAY2, refit)
+        print(f"day 2 {name}: {sum(runs[name]['seconds'].values()):.0f} s, {runs[name]['plan']}", flush=True)
+    drift = in_own_process(_drift, str(base / "delta"))
+    print(drift["text"], flush=True)
+    compared, other = _against_full(_settings(base / "delta").warehouse_path, _settings(base / "full").warehouse_path)
+
+    delta, full = runs["delta"], runs["full"]
+    plan = delta["plan"]
+    share_delta = (plan["new_records"] + plan["changed_records"]) / plan["records"]
+    total = {n: sum(r["seconds"].values()) for n, r in runs.items()}
+    linkage = {n: sum(r["seconds"][s] for s in LINKAGE_STEPS) for n, r in runs.items()}
+    steps = list(first["seconds"])
+    lines = [
+        f"# Incremental linking, {args.persons:,} persons",
+        "",
+        f"`.venv/bin/python benchmarks/incremental.py --persons {args.persons} --keep {args.keep}`",
+        "",
+        f"Second delivery: {', '.join(f'{k} ({v:,} rows)' for k, v in delivered.items())}; "
+        f"delta: {plan['new_records']:,} new, {plan['changed_records']:,} changed, {plan['gone_records']:,} gone "
+        f"of {plan['records']:,} records ({share_delta:.2%} new or changed); {plan['pairs_scored']:,} pairs scored, "
+        f"{plan['clusters_touched']:,} persons touched.",
+        "",
+        "| step | day 1 full first run (s) | day 2 full, `--refit` (s) | day 2 delta (s) |",
+        "|:--|--:|--:|--:|",
+        *[f"| {s} | {first['seconds'][s]:.1f} | {full['seconds'][s]:.1f} | {delta['seconds'][s]:.1f} |" for s in steps],
+        f"| **linkage** ({' + '.join(LINKAGE_STEPS)}) | {sum(first['seconds'][s] for s in LINKAGE_STEPS):.1f} | "
+        f"{linkage['full']:.1f} | **{linkage['delta']:.1f}** ({linkage['delta'] / linkage['full']:.1%} of full) |",
+        f"| **whole run** | {sum(first['seconds'].values()):.1f} | {total['full']:.1f} | "
+        f"**{total['delta']:.1f}** ({total['delta'] / total['full']:.1%} of full) |",
+        f"| peak memory (MiB) | {first['peak_mib']:.0f} | {full['peak_mib']:.0f} | {delta['peak_mib']:.0f} |",
+        "",
+        f"Delta persons against a full re-link with the same stored model (`check-drift`): {drift['text']}; "
+        f"its peak memory {drift['peak_mib']:.0f} MiB, {drift['report'].seconds:.0f} s.",
+        "",
+        f"Against the `--refit` run (another model, fitted on day 2's data): {other:,} of {compared:,} records "
+        f"({other / compared:.3%}) in another person.",
+        "",
+        f"Plans: delta `{delta['plan']['reason']}`; full `{full['plan']['reason']}`.",
+    ]
+    path = save_result(f"incremental_{args.persons}.md", "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

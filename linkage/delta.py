@@ -1,0 +1,284 @@
+"""Delta linking: a run compares, scores and re-resolves only what changed since the last one.
+
+Each run standardises every record (`linkage.features.build_features`: several of its
+rules look across all records, e.g. which names are mostly surnames), then hashes each
+feature row. The delta is the records whose hash is new, different or gone since the last
+run (`linkage_feature_hashes`); a record whose comparison values moved because of
+another record (its mailbox became a household's) is in it too, since its row changed.
+
+What a run does (`plan_linkage` decides, `linkage_run` records it):
+- `refit`: the model is fitted anew (no model stored, `--refit`, the schedule, drift, other
+  linkage settings): every pair is built, scored, and the model stored (model_store.py).
+- `rescore`: a stored model, but no pairs of an earlier run to update (the first run after
+  an upgrade, or after an erasure's look-ahead re-linked with a model of its own): every
+  pair is built and scored by the stored model, nothing is estimated.
+- `delta`: blocking with one side in the delta (the same rules and block sizes,
+  `build_candidate_pairs(delta=...)`), those pairs scored by the stored model, every pair
+  touching the delta replaced by them; all other pairs keep their score, which the same
+  model gave them. Clustering then runs over all pairs as in every run (it is set-based
+  SQL and a small share of the run; `benchmarks/RESULTS.md`), so untouched persons come
+  out as they were: their links, and the sticky links of the last run, are the same.
+
+One thing a delta run does not see: a block that crosses its size limit because of a
+delta record changes the pairs of records outside the delta (they appear or vanish in a
+run over everything). The earlier links among them are kept anyway (`relinked_pairs`);
+`check_drift` measures what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from linkage.blocking import build_candidate_pairs
+from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters
+from linkage.model import ScoringReport, score_earlier_links, score_pairs, score_with_model, scoring_report
+from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
+from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+
+HASHES_DDL = "CREATE TABLE IF NOT EXISTS linkage_feature_hashes (record_key VARCHAR PRIMARY KEY, content_hash VARCHAR)"
+RUN_DDL = """
+CREATE TABLE IF NOT EXISTS linkage_run (run_at TIMESTAMP, mode VARCHAR, reason VARCHAR, model_version VARCHAR,
+    records BIGINT, new_records BIGINT, changed_records BIGINT, gone_records BIGINT, pairs_scored BIGINT,
+    clusters_touched BIGINT, blocking_seconds DOUBLE, scoring_seconds DOUBLE,
+    clustering_seconds DOUBLE)
+"""
+# The sticky links a run's clustering started from, kept for check_drift's re-link.
+LINKS_BEFORE = "linkage_links_before_run"
+
+
+@dataclass
+class LinkagePlan:
+    mode: str
+    reason: str
+    model_version: str | None
+    records: int
+    new_records: int
+    changed_records: int
+    gone_records: int
+
+    @property
+    def delta_records(self) -> int:
+        return self.new_records + self.changed_records + self.gone_records
+
+
+@dataclass
+class ClusterDiff:
+    records_compared: int
+    records_in_other_clusters: int
+    clusters_touched: int
+
+    @property
+    def share_differing(self) -> float:
+        return self.records_in_other_clusters / self.records_compared if self.records_compared else 0.0
+
+
+def _feature_hash_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A row's comparison values as one hash: equal when nothing a comparison or blocking
+    rule reads has changed."""
+    columns = [c for (c,) in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index",
+        [table]).fetchall() if c != "record_key"]
+    return "md5(CAST(row({}) AS VARCHAR))".format(", ".join(f'"{c}"' for c in columns))
+
+
+def find_delta(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tuple[int, int, int, int]:
+    """`linkage_delta(record_key, change new|changed|gone, content_hash)` against the hashes
+    of the last run; returns (records, new, changed, gone)."""
+    con.execute(HASHES_DDL)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TABLE linkage_delta AS
+        WITH now AS (SELECT record_key, {_feature_hash_sql(con, settings.table)} AS content_hash FROM {settings.table})
+        SELECT n.record_key, CASE WHEN h.record_key IS NULL THEN 'new' ELSE 'changed' END AS change, n.content_hash
+        FROM now n LEFT JOIN linkage_feature_hashes h USING (record_key)
+        WHERE h.content_hash IS DISTINCT FROM n.content_hash
+        UNION ALL
+        SELECT h.record_key, 'gone', NULL FROM linkage_feature_hashes h
+        WHERE NOT EXISTS (SELECT 1 FROM {settings.table} f WHERE f.record_key = h.record_key)
+        """
+    )
+    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    counts = dict(con.execute("SELECT change, count(*) FROM linkage_delta GROUP BY change").fetchall())
+    return records, counts.get("new", 0), counts.get("changed", 0), counts.get("gone", 0)
+
+
+def _has_earlier_pairs(con: duckdb.DuckDBPyConnection) -> bool:
+    tables = {t for (t,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'").fetchall()}
+    if not {"candidate_pairs", "scored_pairs", "linkage_feature_hashes"} <= tables:
+        return False
+    return con.execute("SELECT count(*) > 0 FROM linkage_feature_hashes").fetchall()[0][0]
+
+
+def plan_linkage(
+    con: duckdb.DuckDBPyConnection, settings: LinkageSettings, run_at: datetime, *, refit_requested: bool = False,
+    refit_after_hours: float = 24.0, max_new_share: float = 0.2,
+) -> LinkagePlan:
+    """Decide how this run links (module docstring) and record it in `linkage_run`."""
+    con.execute(RUN_DDL)
+    records, new, changed, gone = find_delta(con, settings)
+    model = load_model(con, settings)
+    earlier = _has_earlier_pairs(con)
+    # Without the last run's hashes every record looks new: that says nothing about drift.
+    share = (new + changed) / records if records and earlier else 0.0
+    reason = refit_reason(model, settings, run_at, refit_requested, refit_after_hours, share, max_new_share)
+    if reason:
+        mode = "refit"
+    elif not earlier:
+        mode, reason = "rescore", "no pairs of an earlier run to update: all pairs scored by the stored model"
+    else:
+        mode = "delta"
+        reason = (f"model {model.version} in force (fitted {model.fitted_at:%Y-%m-%d %H:%M}, {model.reason}); "
+                  f"{share:.2%} of the records new or changed")
+    plan = LinkagePlan(mode, reason, None if model is None or mode == "refit" else model.version,
+                       records, new, changed, gone)
+    con.execute("DELETE FROM linkage_run WHERE run_at = ?", [run_at])
+    con.execute(
+        "INSERT INTO linkage_run (run_at, mode, reason, model_version, records, new_records, changed_records, gone_records) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [run_at, mode, reason, plan.model_version, records, new, changed, gone])
+    return plan
+
+
+def current_plan(con: duckdb.DuckDBPyConnection) -> tuple[datetime, LinkagePlan]:
+    """The plan of the run in progress (the newest `linkage_run` row)."""
+    row = con.execute(
+        "SELECT run_at, mode, reason, model_version, records, new_records, changed_records, gone_records "
+        "FROM linkage_run ORDER BY run_at DESC, rowid DESC LIMIT 1").fetchall()
+    if not row:
+        raise RuntimeError("no linkage plan: the candidate_pairs step (plan_linkage) runs first")
+    run_at, *values = row[0]
+    return run_at, LinkagePlan(*values)
+
+
+def run_figures(con: duckdb.DuckDBPyConnection) -> dict:
+    """The `linkage_run` row of the run in progress: mode, reason, delta, seconds so far."""
+    cursor = con.execute("SELECT * FROM linkage_run ORDER BY run_at DESC, rowid DESC LIMIT 1")
+    names = [d[0] for d in cursor.description]
+    row = cursor.fetchall()
+    figures = dict(zip(names, row[0])) if row else {}
+    figures.pop("run_at", None)
+    if "mode" in figures:
+        figures["full_or_delta"] = "delta" if figures["mode"] == "delta" else "full"
+        figures["delta_records"] = sum(figures.get(k) or 0 for k in ("new_records", "changed_records", "gone_records"))
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def _record_seconds(con: duckdb.DuckDBPyConnection, run_at: datetime, column: str, seconds: float, **counts: int) -> None:
+    sets = ", ".join([f"{column} = {seconds!r}"] + [f"{name} = {int(value)}" for name, value in counts.items()])
+    con.execute(f"UPDATE linkage_run SET {sets} WHERE run_at = ?", [run_at])
+
+
+def build_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, plan: LinkagePlan, run_at: datetime) -> dict[str, int]:
+    """`candidate_pairs` for the plan: all of them, or those touching the delta replaced."""
+    start = time.perf_counter()
+    if plan.mode != "delta":
+        per_rule = build_candidate_pairs(con, settings)
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE _delta_live AS SELECT record_key FROM linkage_delta WHERE change <> 'gone'")
+        per_rule = build_candidate_pairs(con, settings, delta="_delta_live", target="delta_candidate_pairs")
+        # Every pair touching the delta goes (a gone record's, a changed record's old ones);
+        # the delta's pairs as the rules give them now come in.
+        con.execute("""DELETE FROM candidate_pairs WHERE key_l IN (SELECT record_key FROM linkage_delta)
+                                                      OR key_r IN (SELECT record_key FROM linkage_delta)""")
+        con.execute("INSERT INTO candidate_pairs BY NAME SELECT * FROM delta_candidate_pairs")
+        con.execute("DROP TABLE _delta_live")
+    _record_seconds(con, run_at, "blocking_seconds", time.perf_counter() - start)
+    return per_rule
+
+
+def _commit_hashes(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, plan: LinkagePlan) -> None:
+    """The hashes the next run compares with: those of the records as this run scored them."""
+    if plan.mode == "delta":
+        con.execute("DELETE FROM linkage_feature_hashes WHERE record_key IN (SELECT record_key FROM linkage_delta)")
+        con.execute("INSERT INTO linkage_feature_hashes SELECT record_key, content_hash FROM linkage_delta WHERE change <> 'gone'")
+    else:
+        con.execute("DELETE FROM linkage_feature_hashes")
+        con.execute(f"INSERT INTO linkage_feature_hashes SELECT record_key, {_feature_hash_sql(con, settings.table)} "
+                    f"FROM {settings.table}")
+
+
+def score_for_plan(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> ScoringReport:
+    """`scored_pairs` for the plan of `current_plan`: fitted and stored, or scored by the
+    stored model (all pairs, or the delta's, the others kept as they are)."""
+    start = time.perf_counter()
+    run_at, plan = current_plan(con)
+    if plan.mode == "refit":
+        report = score_pairs(con, settings)
+        model = save_model(con, settings, run_at, plan.reason)
+        pairs = report.pairs_scored
+    else:
+        model = load_model(con, settings)
+        install_model(con, model)
+        if plan.mode == "rescore":
+            pairs = score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
+        else:
+            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
+                               "AND table_name = 'delta_candidate_pairs'").fetchall()[0][0]:
+                raise RuntimeError("the delta's pairs are already scored: materialize candidate_pairs first "
+                                   "(it plans the run and builds them)")
+            pairs = score_with_model(con, settings, "delta_candidate_pairs", "_delta_scored", model.prior_weight,
+                                     model.m, model.u)
+            con.execute("""DELETE FROM scored_pairs WHERE key_l IN (SELECT record_key FROM linkage_delta)
+                                                       OR key_r IN (SELECT record_key FROM linkage_delta)""")
+            con.execute("INSERT INTO scored_pairs BY NAME SELECT * FROM _delta_scored")
+            con.execute("DROP TABLE _delta_scored; DROP TABLE delta_candidate_pairs")
+        score_earlier_links(con, settings, model.prior_weight, model.m, model.u)
+        report = scoring_report(con, 0, model.match_probability_random_pair)
+    _commit_hashes(con, settings, plan)
+    con.execute("UPDATE linkage_run SET model_version = ? WHERE run_at = ?", [model.version, run_at])
+    _record_seconds(con, run_at, "scoring_seconds", time.perf_counter() - start, pairs_scored=pairs)
+    return report
+
+
+def compare_clusters(con: duckdb.DuckDBPyConnection, before: str, after: str) -> ClusterDiff:
+    """How two clusterings (tables with record_key, cluster_key) differ: the records of both
+    whose cluster has other members in the one than in the other, and the clusters of
+    either that are not exactly a cluster of the other (new, grown, split, gone)."""
+    members = "SELECT cluster_key, md5(string_agg(record_key, ',' ORDER BY record_key)) AS members FROM {} GROUP BY cluster_key"
+    row = con.execute(
+        f"""
+        WITH _ca AS ({members.format(before)}), _cb AS ({members.format(after)}),
+        _ra AS (SELECT t.record_key, c.members FROM {before} t JOIN _ca c USING (cluster_key)),
+        _rb AS (SELECT t.record_key, c.members FROM {after} t JOIN _cb c USING (cluster_key))
+        SELECT (SELECT count(*) FROM _ra JOIN _rb USING (record_key)),
+               (SELECT count(*) FROM _ra JOIN _rb USING (record_key) WHERE _ra.members <> _rb.members),
+               (SELECT count(*) FROM (SELECT members FROM _ca EXCEPT SELECT members FROM _cb))
+             + (SELECT count(*) FROM (SELECT members FROM _cb EXCEPT SELECT members FROM _ca))
+        """
+    ).fetchall()[0]
+    return ClusterDiff(*row)
+
+
+def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings) -> tuple[ClusterReport, ClusterDiff]:
+    """`clusters` over all pairs (as every run), remembering the links, and how many
+    persons that touched compared with the last run."""
+    start = time.perf_counter()
+    run_at, _ = current_plan(con)
+    con.execute(LINKED_PAIRS_DDL)
+    con.execute(f"CREATE OR REPLACE TABLE {LINKS_BEFORE} AS SELECT * FROM linked_pairs")
+    con.execute("CREATE TABLE IF NOT EXISTS clusters (record_key VARCHAR, cluster_key VARCHAR, match_probability DOUBLE)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _clusters_before AS SELECT record_key, cluster_key FROM clusters")
+    report = build_clusters(con, threshold, settings, remember_links=True)
+    diff = compare_clusters(con, "_clusters_before", "clusters")
+    con.execute("DROP TABLE _clusters_before")
+    _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched)
+    return report, diff
+
+
+def relink_with_stored_model(con: duckdb.DuckDBPyConnection, threshold: float,
+                             settings: LinkageSettings = GERMAN_SETTINGS) -> str:
+    """All pairs of `settings.table` built, scored by the stored model and clustered (the
+    links not remembered); returns the model's version."""
+    model = usable_model(con, settings)
+    if model is None:
+        raise RuntimeError("no model stored for these linkage settings: run the pipeline first")
+    install_model(con, model)
+    build_candidate_pairs(con, settings)
+    score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
+    score_earlier_links(con, settings, model.prior_weight, model.m, model.u)
+    build_clusters(con, threshold, settings)
+    return model.version
