@@ -211,15 +211,16 @@ def build_clusters(
         SELECT key_l, key_r, match_weight, match_probability,
                CASE WHEN NOT EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) THEN 0
                     WHEN s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged)
-                    THEN 2 ELSE 1 END AS priority
-        FROM (FROM scored_pairs UNION ALL BY NAME FROM relinked_pairs) s
+                    THEN 2 ELSE 1 END AS priority, candidate
+        FROM (SELECT *, true AS candidate FROM scored_pairs
+              UNION ALL BY NAME SELECT *, false AS candidate FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
                OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
           AND NOT ({veto})
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0, 3 FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 3, true FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
@@ -264,12 +265,16 @@ def build_clusters(
         """
         CREATE OR REPLACE TABLE clusters AS
         WITH inside AS (
-            SELECT e.key_l AS a, e.key_r AS b, e.match_probability FROM _edges e
+            SELECT e.key_l AS a, e.key_r AS b, e.match_probability, e.candidate FROM _edges e
             JOIN _labels x ON x.record_key = e.key_l JOIN _labels y ON y.record_key = e.key_r
             WHERE x.label = y.label
         ), best AS (
-            SELECT k AS record_key, max(match_probability) AS p FROM (
-                SELECT a AS k, match_probability FROM inside UNION ALL SELECT b, match_probability FROM inside
+            -- From the candidates where it has any: the earlier persons' pairs scored beyond
+            -- them exist only in runs with a history, and a rerun must say the same.
+            SELECT k AS record_key,
+                   coalesce(max(match_probability) FILTER (WHERE candidate), max(match_probability)) AS p FROM (
+                SELECT a AS k, match_probability, candidate FROM inside
+                UNION ALL SELECT b, match_probability, candidate FROM inside
             ) GROUP BY k
         )
         SELECT l.record_key, l.label AS cluster_key, coalesce(b.p, 1.0) AS match_probability
