@@ -59,10 +59,11 @@ def _blocks_sql(rule: BlockingRule, keys: str, cap: int) -> str:
             f"SELECT record_key, key || '|~{i}~|' || refine_{i} AS block FROM {keys} JOIN _sizes USING (key) "
             f"WHERE n > {cap} AND refine_{i} IS NOT NULL"
         )
-    union = " UNION ALL ".join(parts)
+    # The parts once, then only the blocks within the cap (a CTE, not the union twice).
     return f"""
-        SELECT b.record_key, b.block FROM ({union}) b
-        JOIN (SELECT block FROM ({union}) GROUP BY block HAVING count(*) BETWEEN 2 AND {cap}) USING (block)
+        WITH parts AS ({" UNION ALL ".join(parts)})
+        SELECT record_key, block FROM parts
+        WHERE block IN (SELECT block FROM parts GROUP BY block HAVING count(*) BETWEEN 2 AND {cap})
     """
 
 

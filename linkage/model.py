@@ -270,19 +270,21 @@ def _counted_u(settings: LinkageSettings, u: dict[str, np.ndarray], non_matches:
     number of records, would then make the same mobile number weaker evidence in a
     larger customer base. Blocking proposes every such pair, so it is counted instead."""
     updated = {name: values.copy() for name, values in u.items()}
+    exhaustive: dict[str, list[int]] = {}
     for name, label in settings.exhaustive_levels:
-        gamma = settings.gamma_of(name, label)
+        exhaustive.setdefault(name, []).append(settings.gamma_of(name, label))
+    for name, gammas in exhaustive.items():
         if comparable.get(name, 0) <= 0:
             continue
-        counted = (max(non_matches.get((name, gamma), 0.0), 0.0) + 0.5) / comparable[name]
-        # Where the data is small enough for the sample to see such pairs, it sees them
-        # well; counting only ever sharpens a level the sample is too coarse for.
-        updated[name][gamma] = _repeatable(min(counted, float(u[name][gamma])))
-    for name in {n for n, _ in settings.exhaustive_levels}:
         values = updated[name]
-        fixed = np.zeros(len(values), dtype=bool)
-        fixed[[settings.gamma_of(n, lab) for n, lab in settings.exhaustive_levels if n == name]] = True
-        values[~fixed] = values[~fixed] / values[~fixed].sum() * (1 - values[fixed].sum())
+        for gamma in gammas:
+            counted = (max(non_matches.get((name, gamma), 0.0), 0.0) + 0.5) / comparable[name]
+            # Where the data is small enough for the sample to see such pairs, it sees them
+            # well; counting only ever sharpens a level the sample is too coarse for.
+            values[gamma] = _repeatable(min(counted, float(u[name][gamma])))
+        rest = np.ones(len(values), dtype=bool)
+        rest[gammas] = False
+        values[rest] = values[rest] / values[rest].sum() * (1 - values[~rest].sum())
     return updated
 
 
@@ -302,9 +304,9 @@ def refine_by_full_evidence(
     # Many candidates: the estimates from a repeatable sample of them are as good and
     # each round costs a fraction (the expected matches are scaled back up).
     candidates = con.execute("SELECT count(*) FROM _tf_vectors").fetchall()[0][0]
-    share = min(1.0, settings.em_sample_pairs / max(candidates, 1))
-    sample = "true" if share >= 1.0 else f"hash(key_l, key_r) % 1000000 < {int(share * 1_000_000)}"
-    share = 1.0 if share >= 1.0 else int(share * 1_000_000) / 1_000_000
+    per_million = min(1_000_000, int(settings.em_sample_pairs / max(candidates, 1) * 1_000_000))
+    sample = f"hash(key_l, key_r) % 1000000 < {per_million}"
+    share = per_million / 1_000_000
     # A vetoed pair is two people whatever else it shares (a mother and son with one
     # e-mail): counted as a match it would teach m that matches share e-mails, not names.
     vetoed = any_level_sql(settings, settings.vetoes)
