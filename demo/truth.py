@@ -68,7 +68,10 @@ def expected_persons(live: pd.DataFrame, persons: pd.DataFrame, erased: set[str]
     out["city"] = addressed["city_true"].reindex(out.index)
     out["country"] = addressed["country_true"].reindex(out.index)
 
-    decided = live[live["consent_decision"].notna() & live["consent_at"].notna()].sort_values("consent_at")
+    # The latest decision; two at the same moment that disagree are no decision for a yes
+    # (the contract's "in doubt, no"), so on a tie the no sorts last and wins.
+    decided = live[live["consent_decision"].notna() & live["consent_at"].notna()]
+    decided = decided.assign(_no_last=decided["consent_decision"] != "yes").sort_values(["consent_at", "_no_last"], kind="stable")
     latest = decided.groupby("person_id").last()
     out["marketing_consent"] = (latest["consent_decision"] == "yes").reindex(out.index, fill_value=False)
     out["consent_source"] = latest["source"].reindex(out.index)

@@ -3,8 +3,9 @@ the few components that a chain of links joined against contrary evidence.
 
 Links are sticky: `linked_pairs` remembers the links inside the persons of the last run,
 and such a pair links again while its probability stays above a lower bar (the threshold
-less `keep_link_margin_bits` of match weight) and nothing says the two are different (a
-veto, an analyst's `different`). The model is re-estimated on every run and moves a
+less `keep_link_margin_bits` of match weight), or whatever its probability when neither
+record's features changed, and nothing says the two are different (a veto, an analyst's
+`different`). The model is re-estimated on every run and moves a
 little with the data; without this, a pair scored just above the threshold yesterday and
 just below today would split a person whose records did not change. Keeping only the
 previous run's links that ended inside a person makes a rerun on the same data a fixed
@@ -183,8 +184,19 @@ def build_clusters(
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
     # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
     con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
-    # Pairs of the last run's persons still scored high enough to keep: candidates below
-    # the threshold (above it they link anyway) and the pairs that are no candidates;
+    # Records of the last run's persons whose features are what that run linked them on.
+    con.execute(LINKED_RECORDS_DDL)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _unchanged AS
+        SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
+        WHERE r.fingerprint = md5(CAST(f AS VARCHAR))
+        """
+    )
+    # Pairs of the last run's persons kept: candidates below the threshold (above it they
+    # link anyway) and the pairs that are no candidates, when still scored above the lower
+    # bar or when neither record changed. Two unchanged records bring no new evidence, so
+    # only the re-estimated model could part them, and a re-fit must not move ids.
     # `was_link` marks those that were links themselves.
     con.execute(
         f"""
@@ -194,15 +206,7 @@ def build_clusters(
               UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
         JOIN _co_members USING (key_l, key_r)
         WHERE s.match_probability >= {keep!r}
-        """
-    )
-    # Records of the last run's persons whose features are what that run linked them on.
-    con.execute(LINKED_RECORDS_DDL)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _unchanged AS
-        SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
-        WHERE r.fingerprint = md5(CAST(f AS VARCHAR))
+           OR (s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged))
         """
     )
     con.execute(

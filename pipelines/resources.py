@@ -34,6 +34,7 @@ class KundenstammSettings(dg.ConfigurableResource):
     match_threshold: float = _DEFAULTS.match_threshold
     review_lower: float = _DEFAULTS.review_lower
     review_upper: float = _DEFAULTS.review_upper
+    consent_sure_probability: float = _DEFAULTS.consent_sure_probability
     memory_limit: str = _DEFAULTS.memory_limit
     max_value_length: int = _DEFAULTS.max_value_length
     max_free_text_length: int = _DEFAULTS.max_free_text_length

@@ -212,6 +212,25 @@ def test_a_household_members_yes_is_not_published(consent_tables):
     assert consent["G-2"] == (True, "petra@example.de", None)
 
 
+def test_a_short_first_name_at_the_persons_address_is_the_persons_own_yes(consent_tables):
+    con = consent_tables
+    # `Bern` at Bernward's address with his surname: the first name is his, not a household's.
+    _record(con, "G-1", "pos:K-1", None, "yes", "2026-11-20", link=0.85)
+    _record(con, "G-1", "shop:S-1", "familie.hof@example.de", "no", "2026-02-13")
+    _pair(con, "pos:K-1", "shop:S-1", 0.85, first_name="one is a prefix of the other",
+          household="same surname at the same address")
+    assert _consent(con)["G-1"] == (True, None, None)
+
+
+def test_two_decisions_at_the_same_moment_that_disagree_are_no_yes(consent_tables):
+    con = consent_tables
+    # Two cards of one person in the same till export, one with `J` and one with `N`.
+    _record(con, "G-1", "pos:K-1", None, "yes", "2026-11-20")
+    _record(con, "G-1", "pos:K-2", None, "no", "2026-11-20")
+    _pair(con, "pos:K-1", "pos:K-2", 0.99, first_name="exact", last_name="exact", birth_date="exact")
+    assert _consent(con)["G-1"][0] is False
+
+
 def test_a_later_opt_out_of_the_address_elsewhere_suppresses_the_yes(consent_tables):
     con = consent_tables
     _record(con, "G-1", "shop:S-1", "Anna@Example.de", "yes", "2026-01-01")

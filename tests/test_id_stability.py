@@ -34,9 +34,14 @@ def con(tmp_path):
     con.close()
 
 
-def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = ()) -> None:
+def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = (),
+         changed: tuple[str, ...] = ()) -> None:
     """Today's scored candidates (and no earlier link that is no candidate); `vetoed`
-    pairs have two different known birth dates (the settings' veto)."""
+    pairs have two different known birth dates (the settings' veto); the `changed`
+    records' features differ from yesterday's (another birth date, as a corrected row)."""
+    for key in changed:
+        con.execute("UPDATE linkage_features SET birth_date = coalesce(birth_date + 1, DATE '1980-01-01') "
+                    "WHERE record_key = ?", [key])
     veto = GERMAN_SETTINGS.gamma_of("birth_date", "different")
     vetoed_column = gamma_column(GERMAN_SETTINGS.comparison("birth_date"))
     con.execute(f"CREATE OR REPLACE TABLE scored_pairs (key_l VARCHAR, key_r VARCHAR, {', '.join(f'{g} INTEGER' for g in GAMMAS)}, "
@@ -73,7 +78,7 @@ def test_two_records_joined_through_a_record_that_changed_keep_their_person_and_
     _day(con, DAY1)
     day1 = _persons(con, 1)
     assert day1["shop:A"] == day1["pos:B"] == day1["newsletter:C"]
-    _day(con, DAY2)
+    _day(con, DAY2, changed=("pos:B",))
     day2 = _persons(con, 2)
     assert day2["shop:A"] == day2["newsletter:C"] == day1["shop:A"]
     assert day2["pos:B"] != day1["pos:B"]
@@ -91,12 +96,26 @@ def test_a_pair_that_was_never_in_one_person_does_not_link_below_the_threshold(c
     assert _persons(con, 2) == day1
 
 
-def test_a_pair_below_the_keeping_bar_separates_the_two(con):
+def test_a_changed_pair_below_the_keeping_bar_separates_the_two(con):
     _day(con, DAY1)
     _persons(con, 1)
-    _day(con, DAY2 | {("shop:A", "newsletter:C"): KEEP / 2})
+    _day(con, DAY2 | {("shop:A", "newsletter:C"): KEEP / 2}, changed=("pos:B", "newsletter:C"))
     day2 = _persons(con, 2)
     assert day2["shop:A"] != day2["newsletter:C"]
+
+
+def test_unchanged_records_stay_one_person_however_far_a_re_fit_moves_their_pairs(con):
+    """Nothing in A, B or C changed; only the re-estimated model scores their pairs lower."""
+    _day(con, DAY1)
+    day1 = _persons(con, 1)
+    _day(con, {pair: KEEP / 2 for pair in DAY1})
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] == day2["pos:B"] == day2["newsletter:C"] == day1["shop:A"]
+    # ... and an earlier person's pair that changed is held to the bar again.
+    _day(con, {pair: KEEP / 2 for pair in DAY1}, changed=("pos:B",))
+    day3 = _persons(con, 3)
+    assert day3["shop:A"] == day3["newsletter:C"] == day1["shop:A"]
+    assert day3["pos:B"] != day1["shop:A"]
 
 
 def test_an_analysts_different_separates_yesterdays_person(con):

@@ -35,10 +35,14 @@ def _level(settings: LinkageSettings, comparison: str, *labels: str) -> str:
 def person_level_sql(settings: LinkageSettings = GERMAN_SETTINGS) -> str:
     """A scored pair (alias `p`) whose agreement is one person's, not a household's."""
     first_alike = _level(settings, "first_name", "exact", "swapped with surname", "jaro-winkler >= 0.92", "same sound",
-                         "one typo", "a usual short form", "one part of a double first name")
+                         "one is a prefix of the other", "one typo", "a usual short form", "one part of a double first name",
+                         "a variant the data shows", "initials of the other's double name", "the other's mailbox spells it")
     # The surname comparison is silent (NULL level) for a surname shared at one address:
     # the household comparison has counted it.
-    last_alike = _level(settings, "last_name", "exact", "jaro-winkler >= 0.92", "same sound", "shares part of a double name")
+    # A changed surname counts where the same first name comes with the person's own contact
+    # point (`SURNAME_CHANGED`): a marriage, not a household.
+    last_alike = _level(settings, "last_name", "exact", "jaro-winkler >= 0.92", "same sound", "shares part of a double name",
+                        "other surname, same first name and own contact")
     quoted = _level(settings, "quoted_customer_number", "quotes the other's number")
     same_household = _level(settings, "household", "same surname at the same address")
     mailbox_names = _level(settings, "mailbox_spells_name", "mailbox spells the other's name")
@@ -58,9 +62,11 @@ REASONS = {
 }
 
 
-def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.95,
+def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.8,
                   settings: LinkageSettings = GERMAN_SETTINGS) -> None:
     """(Re)build `golden_consent`: one row per golden id whose records hold a decision."""
+    relinked = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relinked_pairs'").fetchall()[0][0]
+    scored = "SELECT * FROM scored_pairs" + (" UNION ALL BY NAME SELECT * FROM relinked_pairs" if relinked else "")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _members AS
@@ -74,7 +80,9 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         -- Records linked into their golden row by the person's own evidence.
         CREATE OR REPLACE TEMP TABLE _own_records AS
         WITH own_pairs AS (
-            SELECT p.key_l, p.key_r FROM scored_pairs p
+            -- The pairs of yesterday's persons that no blocking rule proposes any more
+            -- (`relinked_pairs`) are scored the same way and may hold the person's evidence.
+            SELECT p.key_l, p.key_r FROM ({scored}) p
             JOIN _members a ON a.record_key = p.key_l JOIN _members b ON b.record_key = p.key_r
             WHERE a.golden_id = b.golden_id AND {person_level_sql(settings)}
             UNION ALL

@@ -86,7 +86,7 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     con.execute(GOLDEN_DDL)
     con.execute(GOLDEN_UPGRADE)
     ids = assign_golden_ids(con, run_at)
-    build_survivors(con, settings.review_lower, settings.review_upper)
+    build_survivors(con, settings.review_lower, settings.consent_sure_probability)
 
     con.execute("CREATE OR REPLACE TABLE golden_customers_previous AS SELECT * FROM golden_customers")
     changed = " OR ".join(f"s.{c} IS DISTINCT FROM p.{c}" for c in COMPARED)

@@ -23,6 +23,11 @@ class Settings:
     # Pairs in [review_lower, review_upper) are queued for an analyst to decide.
     review_lower: float = 0.5
     review_upper: float = 0.95
+    # Where a person's records also hold a no, a yes counts only from a record linked at
+    # least this surely (warehouse/consent.py). Measured at 100,000 persons: 0.8 keeps the
+    # right consent for 247 more correctly linked persons than 0.95 and lets 12 more unsafe
+    # yes through (benchmarks/RESULTS.md, "consent").
+    consent_sure_probability: float = 0.8
     # DuckDB works within this and spills the rest to disk beside the warehouse file.
     memory_limit: str = "4GB"
     # What a delivery is held to (sources.limits explains each bound).
@@ -90,6 +95,7 @@ class Settings:
             "match_threshold": "KUNDENSTAMM_MATCH_THRESHOLD",
             "review_lower": "KUNDENSTAMM_REVIEW_LOWER",
             "review_upper": "KUNDENSTAMM_REVIEW_UPPER",
+            "consent_sure_probability": "KUNDENSTAMM_CONSENT_SURE_PROBABILITY",
             "memory_limit": "KUNDENSTAMM_MEMORY_LIMIT",
             "max_value_length": "KUNDENSTAMM_MAX_VALUE_LENGTH",
             "max_export_age_hours": "KUNDENSTAMM_MAX_EXPORT_AGE_HOURS",
