@@ -3,8 +3,8 @@ the few components that a chain of links joined against contrary evidence.
 
 Links are sticky: `linked_pairs` remembers the links inside the persons of the last run,
 and such a pair links again while its probability stays above a lower bar (the threshold
-less `keep_link_margin_bits` of match weight), or whatever its probability when neither
-record's features changed, and nothing says the two are different (a veto, an analyst's
+less `keep_link_margin_bits` of match weight), or whatever its probability when it was a
+link and neither record's features changed, and nothing says the two are different (a veto, an analyst's
 `different`). The model is re-estimated on every run and moves a
 little with the data; without this, a pair scored just above the threshold yesterday and
 just below today would split a person whose records did not change. Keeping only the
@@ -195,18 +195,23 @@ def build_clusters(
     )
     # Pairs of the last run's persons kept: candidates below the threshold (above it they
     # link anyway) and the pairs that are no candidates, when still scored above the lower
-    # bar or when neither record changed. Two unchanged records bring no new evidence, so
-    # only the re-estimated model could part them, and a re-fit must not move ids.
-    # `was_link` marks those that were links themselves.
+    # bar, or when they were a link and neither record changed: two unchanged records bring
+    # no new evidence, so only the re-estimated model could part them, and a re-fit must not
+    # move ids. (Only a link, not any two of the person's records: two records joined
+    # through others keep each other through those links, and a pair the last run did not
+    # link must not start linking on a rerun.) `was_link` marks the earlier links.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
-        SELECT s.key_l, s.key_r, EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
-        FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
-              UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
-        JOIN _co_members USING (key_l, key_r)
-        WHERE s.match_probability >= {keep!r}
-           OR (s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged))
+        SELECT key_l, key_r, was_link FROM (
+            SELECT s.key_l, s.key_r, s.match_probability,
+                   EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
+            FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
+                  UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
+            JOIN _co_members USING (key_l, key_r)
+        )
+        WHERE match_probability >= {keep!r}
+           OR (was_link AND key_l IN (SELECT record_key FROM _unchanged) AND key_r IN (SELECT record_key FROM _unchanged))
         """
     )
     con.execute(
