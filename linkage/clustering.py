@@ -3,8 +3,8 @@ the few components that a chain of links joined against contrary evidence.
 
 Links are sticky: `linked_pairs` remembers the links inside the persons of the last run,
 and such a pair links again while its probability stays above a lower bar (the threshold
-less `keep_link_margin_bits` of match weight), or whatever its probability when it was a
-link and neither record's features changed, and nothing says the two are different (a veto, an analyst's
+less `keep_link_margin_bits` of match weight), or whatever its probability when neither
+record's features changed, and nothing says the two are different (a veto, an analyst's
 `different`). The model is re-estimated on every run and moves a
 little with the data; without this, a pair scored just above the threshold yesterday and
 just below today would split a person whose records did not change. Keeping only the
@@ -195,32 +195,36 @@ def build_clusters(
     )
     # Pairs of the last run's persons kept: candidates below the threshold (above it they
     # link anyway) and the pairs that are no candidates, when still scored above the lower
-    # bar, or when they were a link and neither record changed: two unchanged records bring
-    # no new evidence, so only the re-estimated model could part them, and a re-fit must not
-    # move ids. (Only a link, not any two of the person's records: two records joined
-    # through others keep each other through those links, and a pair the last run did not
-    # link must not start linking on a rerun.) `was_link` marks the earlier links.
+    # bar (`by_score`) or when neither record changed: two unchanged records bring no new
+    # evidence, so only the re-estimated model could part them, and a re-fit must not move
+    # ids. `was_link` marks those that were links themselves.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
-        SELECT key_l, key_r, was_link FROM (
-            SELECT s.key_l, s.key_r, s.match_probability,
+        SELECT key_l, key_r, was_link, by_score FROM (
+            SELECT s.key_l, s.key_r, s.match_probability >= {keep!r} AS by_score,
                    EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
             FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
                   UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
             JOIN _co_members USING (key_l, key_r)
         )
-        WHERE match_probability >= {keep!r}
-           OR (was_link AND key_l IN (SELECT record_key FROM _unchanged) AND key_r IN (SELECT record_key FROM _unchanged))
+        WHERE by_score OR (key_l IN (SELECT record_key FROM _unchanged) AND key_r IN (SELECT record_key FROM _unchanged))
         """
     )
+    # `evidence`: the pair links on today's score (or yesterday's bar, or an analyst); a
+    # pair kept only because neither record changed holds a person together but says
+    # nothing of how sure a record's link is, so it does not count towards confidence
+    # (on a rerun a record changed yesterday counts as unchanged, and its confidence must
+    # stay what it was).
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
         SELECT key_l, key_r, match_weight, match_probability,
                CASE WHEN NOT EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) THEN 0
                     WHEN s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged)
-                    THEN 2 ELSE 1 END AS priority, candidate
+                    THEN 2 ELSE 1 END AS priority, candidate,
+               match_probability >= {threshold}
+                   OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.by_score) AS evidence
         FROM (SELECT *, true AS candidate FROM scored_pairs
               UNION ALL BY NAME SELECT *, false AS candidate FROM relinked_pairs) s
         WHERE (match_probability >= {threshold}
@@ -229,7 +233,7 @@ def build_clusters(
           AND NOT EXISTS (SELECT 1 FROM review_decisions d
                           WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0, 3, true FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 3, true, true FROM review_decisions WHERE decision = 'same'
         """
     )
     linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
@@ -274,16 +278,18 @@ def build_clusters(
         """
         CREATE OR REPLACE TABLE clusters AS
         WITH inside AS (
-            SELECT e.key_l AS a, e.key_r AS b, e.match_probability, e.candidate FROM _edges e
+            SELECT e.key_l AS a, e.key_r AS b, e.match_probability, e.candidate, e.evidence FROM _edges e
             JOIN _labels x ON x.record_key = e.key_l JOIN _labels y ON y.record_key = e.key_r
             WHERE x.label = y.label
         ), best AS (
-            -- From the candidates where it has any: the earlier persons' pairs scored beyond
-            -- them exist only in runs with a history, and a rerun must say the same.
+            -- From the candidates with evidence where it has any: the earlier persons' pairs
+            -- scored beyond them exist only in runs with a history, and a rerun must say the same.
             SELECT k AS record_key,
-                   coalesce(max(match_probability) FILTER (WHERE candidate), max(match_probability)) AS p FROM (
-                SELECT a AS k, match_probability, candidate FROM inside
-                UNION ALL SELECT b, match_probability, candidate FROM inside
+                   coalesce(max(match_probability) FILTER (WHERE candidate AND evidence),
+                            max(match_probability) FILTER (WHERE evidence),
+                            max(match_probability) FILTER (WHERE candidate), max(match_probability)) AS p FROM (
+                SELECT a AS k, match_probability, candidate, evidence FROM inside
+                UNION ALL SELECT b, match_probability, candidate, evidence FROM inside
             ) GROUP BY k
         )
         SELECT l.record_key, l.label AS cluster_key, coalesce(b.p, 1.0) AS match_probability

@@ -65,8 +65,6 @@ REASONS = {
 def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.8,
                   settings: LinkageSettings = GERMAN_SETTINGS) -> None:
     """(Re)build `golden_consent`: one row per golden id whose records hold a decision."""
-    relinked = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'relinked_pairs'").fetchall()[0][0]
-    scored = "SELECT * FROM scored_pairs" + (" UNION ALL BY NAME SELECT * FROM relinked_pairs" if relinked else "")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _members AS
@@ -80,9 +78,9 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         -- Records linked into their golden row by the person's own evidence.
         CREATE OR REPLACE TEMP TABLE _own_records AS
         WITH own_pairs AS (
-            -- The pairs of yesterday's persons that no blocking rule proposes any more
-            -- (`relinked_pairs`) are scored the same way and may hold the person's evidence.
-            SELECT p.key_l, p.key_r FROM ({scored}) p
+            -- Candidates only: yesterday's persons' pairs that no rule proposes
+            -- (`relinked_pairs`) exist only in runs with a history, and a rerun must say the same.
+            SELECT p.key_l, p.key_r FROM scored_pairs p
             JOIN _members a ON a.record_key = p.key_l JOIN _members b ON b.record_key = p.key_r
             WHERE a.golden_id = b.golden_id AND {person_level_sql(settings)}
             UNION ALL
