@@ -274,6 +274,13 @@ def build_clusters(
         con.unregister("_relabel")
         con.unregister("_troubled")
     # A record's confidence is its strongest link inside its own cluster.
+    # A record held in its person only by pairs kept because nothing changed keeps the
+    # confidence the last run gave it: those pairs are yesterday's evidence, not today's.
+    had_clusters = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'clusters' "
+                               "AND NOT temporary").fetchall()[0][0]
+    con.execute("CREATE OR REPLACE TEMP TABLE _previous_confidence AS "
+                + ("SELECT record_key, match_probability FROM clusters" if had_clusters
+                   else "SELECT NULL::VARCHAR AS record_key, NULL::DOUBLE AS match_probability LIMIT 0"))
     con.execute(
         """
         CREATE OR REPLACE TABLE clusters AS
@@ -286,14 +293,16 @@ def build_clusters(
             -- scored beyond them exist only in runs with a history, and a rerun must say the same.
             SELECT k AS record_key,
                    coalesce(max(match_probability) FILTER (WHERE candidate AND evidence),
-                            max(match_probability) FILTER (WHERE evidence),
-                            max(match_probability) FILTER (WHERE candidate), max(match_probability)) AS p FROM (
+                            max(match_probability) FILTER (WHERE evidence)) AS p,
+                   coalesce(max(match_probability) FILTER (WHERE candidate), max(match_probability)) AS kept_only FROM (
                 SELECT a AS k, match_probability, candidate, evidence FROM inside
                 UNION ALL SELECT b, match_probability, candidate, evidence FROM inside
             ) GROUP BY k
         )
-        SELECT l.record_key, l.label AS cluster_key, coalesce(b.p, 1.0) AS match_probability
-        FROM _labels l LEFT JOIN best b USING (record_key)
+        SELECT l.record_key, l.label AS cluster_key,
+               CASE WHEN b.record_key IS NULL THEN 1.0
+                    ELSE coalesce(b.p, v.match_probability, b.kept_only) END AS match_probability
+        FROM _labels l LEFT JOIN best b USING (record_key) LEFT JOIN _previous_confidence v USING (record_key)
         """
     )
     if remember_links:
@@ -313,6 +322,7 @@ def build_clusters(
             WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
             """
         )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged")
+    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged; "
+                "DROP TABLE _previous_confidence")
     records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)
