@@ -111,6 +111,8 @@ def test_every_kind_of_search_finds_the_person_and_nobody_gets_in_without_loggin
         results = search(f"{first} {spelled}")
         assert [r["score"] for r in results] == sorted((r["score"] for r in results), reverse=True)
         assert set(results[0]) == {"golden_id", "first_name", "last_name", "city", "score"}
+        golden_id, first, last, _ = published(site, unique.format("regexp_matches(last_name, 'ß')"))[0]
+        assert ids(search(f"{first} {last.replace('ß', 'ss')}"))[:1] == [golden_id]  # ß typed as ss
         # sounds alike (Kölner Phonetik) but two letters off: two inner vowels, not side by side, changed
         def sounding_alike(name: str) -> str | None:
             inner = [k for k in range(1, len(name)) if name[k] in "aeiou"]
