@@ -148,7 +148,22 @@ def _one_edit(a: str, b: str) -> bool:
     return any(long_[:k] + long_[k + 1:] == short for k in range(len(long_)))
 
 
-def _name_hits(cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[Hit]:
+def _place_filter(near: str | None) -> tuple[str, dict]:
+    """SQL condition on `golden_id` (and its parameters): a record at this postcode (or postcode prefix) or city."""
+    near = (near or "").strip()
+    if not near:
+        return "true", {}
+    digits = re.sub(r"\D", "", near)
+    city = " ".join(name_tokens(near)) or None
+    return (
+        "golden_id IN (SELECT golden_id FROM lookup_places WHERE "
+        "($digits <> '' AND starts_with(postal_code, $digits)) OR ($city IS NOT NULL AND city = $city))",
+        {"digits": digits, "city": city},
+    )
+
+
+def _name_hits(cur: duckdb.DuckDBPyConnection, tokens: list[str], near: str | None, limit: int) -> list[Hit]:
+    """The best `limit` customers for the typed name words (narrowed to `near`), best first."""
     tokens = tokens[:4]
     n = len(tokens)
     if n == 0:
@@ -162,45 +177,41 @@ def _name_hits(cur: duckdb.DuckDBPyConnection, tokens: list[str]) -> list[Hit]:
         for i in range(n)
     )
     positions, words, qualities = zip(*((i, t, q) for (i, t), q in sorted(matched.items())))
+    distinct = sorted(set(words))
+    place, place_params = _place_filter(near)
     rows = cur.execute(
         f"""
         WITH best AS (
             SELECT unnest($positions) AS i, unnest($words) AS token, unnest($qualities) AS quality
+        ), p AS (
+            -- The matched words' rows through the index on token (constants: an Index Scan).
+            SELECT token, first_ids, last_ids FROM lookup_name_postings
+            WHERE token IN ({", ".join(f"$w{k}" for k in range(len(distinct)))})
         ), postings AS (
-            -- One row per word with the customers who bear it: a scan of the distinct words,
-            -- not of every customer's every word.
-            SELECT b.i, b.quality, 'first' AS role, unnest(p.first_ids) AS golden_id
-            FROM best b JOIN lookup_name_postings p USING (token)
+            SELECT b.i, b.quality, 'first' AS role, unnest(string_split(p.first_ids, ' ')) AS golden_id
+            FROM best b JOIN p USING (token)
             UNION ALL
-            SELECT b.i, b.quality, 'last', unnest(p.last_ids) FROM best b JOIN lookup_name_postings p USING (token)
-        ), hits AS (
-            SELECT golden_id, i, role, max(quality) AS quality FROM postings GROUP BY ALL
+            SELECT b.i, b.quality, 'last', unnest(string_split(p.last_ids, ' ')) FROM best b JOIN p USING (token)
         ), per_customer AS (
-            SELECT golden_id, {pivot} FROM hits GROUP BY golden_id
+            SELECT golden_id, {pivot} FROM postings GROUP BY golden_id
         )
         SELECT golden_id, score FROM (SELECT golden_id, {_name_score_sql(n)} AS score FROM per_customer)
-        WHERE score >= {MIN_NAME_SCORE}
+        WHERE score >= {MIN_NAME_SCORE} AND {place}
+        ORDER BY score DESC, golden_id LIMIT {int(limit)}
         """,
-        {"positions": list(positions), "words": list(words), "qualities": list(qualities)},
+        {"positions": list(positions), "words": list(words), "qualities": list(qualities),
+         **{f"w{k}": w for k, w in enumerate(distinct)}, **place_params},
     ).fetchall()
     return [Hit(r[0], float(r[1]), "name") for r in rows]
 
 
 def _narrow(cur: duckdb.DuckDBPyConnection, hits: dict[str, Hit], near: str | None) -> dict[str, Hit]:
     """Keep the customers with a record at this postcode (or postcode prefix) or city."""
-    near = (near or "").strip()
-    if not near or not hits:
+    if not (near or "").strip() or not hits:
         return hits
-    digits = re.sub(r"\D", "", near)
-    city = " ".join(name_tokens(near)) or None
-    rows = cur.execute(
-        """
-        SELECT DISTINCT golden_id FROM lookup_places
-        WHERE golden_id IN (SELECT unnest($ids))
-          AND (($digits <> '' AND starts_with(postal_code, $digits)) OR ($city IS NOT NULL AND city = $city))
-        """,
-        {"ids": list(hits), "digits": digits, "city": city},
-    ).fetchall()
+    place, params = _place_filter(near)
+    rows = cur.execute(f"SELECT golden_id FROM (SELECT unnest($ids) AS golden_id) WHERE {place}",
+                       {"ids": list(hits), **params}).fetchall()
     keep = {r[0] for r in rows}
     return {k: v for k, v in hits.items() if k in keep}
 
@@ -224,7 +235,9 @@ def search(cur: duckdb.DuckDBPyConnection, text: str, near: str | None = None, l
         postcodes = [w for w in words if _POSTCODE.match(w)]
         if postcodes and not near:
             near = postcodes[0]
-        found += _name_hits(cur, name_tokens(" ".join(w for w in words if not _POSTCODE.match(w))))
+        # Narrowed and cut to the best `limit` in its query: a common name has thousands of hits.
+        found += _name_hits(cur, name_tokens(" ".join(w for w in words if not _POSTCODE.match(w))), near, limit)
+        near = None
     best: dict[str, Hit] = {}
     for hit in found:
         if hit.golden_id not in best or hit.score > best[hit.golden_id].score:
