@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 
 from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
-from warehouse.differences import write_difference
+from sources.differences import write_difference
 from warehouse.review_queue import build_review_queue
 from warehouse.settings import Settings
 from warehouse.survivorship import PROVENANCE, build_survivors

@@ -19,7 +19,7 @@ import duckdb
 
 from sources.staging import STAGED_COLUMNS
 from warehouse.connection import table_exists
-from warehouse.differences import write_difference
+from sources.differences import write_difference
 
 IDS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_ids (golden_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, retired_at TIMESTAMP,

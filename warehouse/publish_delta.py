@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.differences import table_columns
+from sources.differences import table_columns
 from warehouse.search_index import build_search_index
 
 # Published tables with one or more rows per golden id: their touched rows are replaced.

@@ -1,8 +1,9 @@
 """Writing a table as its difference from what it holds: a delivery day changes few rows.
 
-Rebuilding a keyed table (`DELETE` everything, `INSERT` everything) costs a primary-key
-index entry per row, twice, however little changed: at 100,000 persons that was most of
-the golden step's time. `write_difference` leaves the rows that are the same alone and
+Rebuilding a table (`DELETE` everything, `INSERT` everything) writes every row, and for a
+keyed table a primary-key index entry per row, twice, however little changed: at 100,000
+persons that was most of the golden step's time. (Here, the lowest layer, so that staging,
+linkage and the golden tables can all use it.) `write_difference` leaves the rows that are the same alone and
 writes only the rows that went, changed or came, so the table ends up with exactly the
 rows of the new content either way (same input, same table; only the physical row order
 may differ, and nothing reads it).
