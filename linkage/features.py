@@ -15,7 +15,7 @@ import pandas as pd
 from linkage.name_variants import learn_first_name_variants
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164
-from sources.differences import write_difference
+from sources.differences import store
 
 _TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
 
@@ -358,19 +358,7 @@ def _store(con: duckdb.DuckDBPyConnection) -> None:
     """The features, built as a temporary table (in memory, spilling to disk only beyond the
     memory limit: the dozen column-wise UPDATEs and ALTERs of `build_features` on the
     warehouse's table were most of its time, each one logged and checkpointed), into the
-    warehouse: as the rows that differ from the last build's when its columns are these (a
-    delivery day changes few), else anew."""
-    warehouse = con.execute("SELECT current_database()").fetchall()[0][0]
-    shape = ("SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main' "
-             "AND table_name = 'linkage_features' ORDER BY column_index")
-    built = con.execute(shape, ["temp"]).fetchall()
-    stored = con.execute(shape, [warehouse]).fetchall()
-    target = f'"{warehouse}".main.linkage_features'
-    if built == stored:
-        con.execute("DROP TABLE IF EXISTS temp.main._built")
-        con.execute("ALTER TABLE temp.main.linkage_features RENAME TO _built")
-        write_difference(con, "linkage_features", "_built", "record_key")
-        con.execute("DROP TABLE _built")
-    else:
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM temp.main.linkage_features")
-        con.execute("DROP TABLE temp.main.linkage_features")
+    warehouse as the rows that differ from the last build's (a delivery day changes few)."""
+    con.execute("DROP TABLE IF EXISTS temp.main._built_features")
+    con.execute("ALTER TABLE temp.main.linkage_features RENAME TO _built_features")
+    store(con, "linkage_features", "_built_features", "record_key")

@@ -8,7 +8,7 @@ from datetime import datetime
 import duckdb
 
 from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
-from sources.differences import write_difference
+from sources.differences import store, write_difference
 from warehouse.review_queue import build_review_queue
 from warehouse.settings import Settings
 from warehouse.survivorship import PROVENANCE, build_survivors
@@ -124,7 +124,7 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
     con.execute(
         """
-        CREATE OR REPLACE TABLE golden_sources AS
+        CREATE OR REPLACE TEMP TABLE _golden_sources AS
         SELECT m.golden_id, r.source, r.source_record_id,
                CASE WHEN row_number() OVER (PARTITION BY m.golden_id ORDER BY r.first_seen_at NULLS LAST, r.record_key) = 1
                     THEN 1.0 ELSE coalesce(c.match_probability, 1.0) END AS match_probability
@@ -132,12 +132,15 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
         LEFT JOIN clusters c USING (record_key)
         """
     )
+    # Both written as their difference from the last run's (a quiet day changes few rows).
+    store(con, "golden_sources", "_golden_sources", ("source", "source_record_id"))
     provenance = " UNION ALL ".join(
         f"SELECT golden_id, '{column}' AS column_name, {group}_src AS source, {group}_id AS source_record_id "
         f"FROM _survivors WHERE {group}_src IS NOT NULL"
         for column, group in PROVENANCE.items()
     )
-    con.execute(f"CREATE OR REPLACE TABLE golden_provenance AS {provenance}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _golden_provenance AS {provenance}")
+    store(con, "golden_provenance", "_golden_provenance", ("golden_id", "column_name"))
     con.execute("DROP TABLE _survivors")
     review = build_review_queue(con, settings.review_lower, settings.review_upper)
 
