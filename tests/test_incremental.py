@@ -228,6 +228,10 @@ def test_an_erased_person_is_removed_and_the_stored_model_keeps_scoring(state):
     run = state.run()
     # The erasure's look-ahead linked with the stored model too: the run is a delta, fits nothing.
     assert run["mode"] == "delta" and run["model_version"] == version
+    # Published in full: a copy of the last version would carry the erased rows' bytes on.
+    assert state.summary.reports["publish"].mode == "full"
+    with open(state.settings.published_path, "rb") as published:
+        assert email.encode() not in published.read()
     after = state.ids()
     gone = before[f"shop:{x}"]
     assert f"shop:{x}" not in after and gone not in set(after.values())

@@ -21,6 +21,9 @@ than by trusting what a step says it changed:
   of its partners inside the person) are the ones that moved. Pairs move for nothing
   else while the model stays, which is why the last version must be the previous run's
   (`delta_base`): otherwise an earlier run's delta would be missed, and a full publish runs.
+A run that erased someone publishes in full too: the rows a DELETE removes stay in the
+file's blocks as bytes until those blocks are rewritten, and an erased person's data must
+not travel on in a copy.
 """
 
 from __future__ import annotations
@@ -67,7 +70,12 @@ def delta_base(con: duckdb.DuckDBPyConnection, published_path: Path) -> bool:
     except duckdb.Error:
         # An older version without these columns, or no file DuckDB can read: build anew.
         return False
-    return bool(row) and row[0][1] == runs[0][2] and row[0][0] in {r[0] for r in runs}
+    if not row or row[0][1] != runs[0][2] or row[0][0] not in {r[0] for r in runs}:
+        return False
+    # A person erased since: a deleted row's bytes stay in the file's blocks until they are
+    # rewritten, so a version that held an erased person is never the base of the next one.
+    return not con.execute("SELECT count(*) FROM customer_changes WHERE change_type = 'erased' AND run_at > ?",
+                           [row[0][0]]).fetchall()[0][0]
 
 
 def _both_ways(left: str, right: str, columns: str) -> str:
