@@ -344,6 +344,27 @@ def test_a_refit_changes_no_id_where_the_clusters_did_not_change(state):
     assert not changed, f"ids moved although their persons did not change: {sorted(changed)[:5]}"
 
 
+def test_a_delta_run_uses_the_first_name_variants_stored_with_the_model_and_a_refit_learns_them_anew(state):
+    learned = state.warehouse("SELECT * FROM first_name_variants ORDER BY ALL")
+    assert state.warehouse("SELECT * FROM linkage_model_first_name_variants ORDER BY ALL") == learned
+    # Two common first names the data does not make variants: stored as if the model had learned them.
+    a, b = (name for (name,) in state.warehouse(
+        "SELECT first_name_key FROM linkage_features WHERE first_name_key IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"))
+    assert (a, b) not in {(x, y) for x, y, *_ in learned} and (b, a) not in {(x, y) for x, y, *_ in learned}
+    with duckdb.connect(str(state.settings.warehouse_path)) as con:
+        con.execute("INSERT INTO linkage_model_first_name_variants VALUES (least(?, ?), greatest(?, ?), 3, 99.0)", [a, b] * 2)
+    run = state.run()
+    assert run["mode"] == "delta"
+    assert state.warehouse("SELECT count(*) FROM linkage_features WHERE first_name_key = ? AND NOT list_contains(first_name_variants, ?)",
+                           [a, b])[0][0] == 0
+    # The re-fit learns them from the records again, and stores what it learned.
+    assert state.run(refit=True)["mode"] == "refit"
+    assert state.warehouse("SELECT * FROM first_name_variants ORDER BY ALL") == learned
+    assert state.warehouse("SELECT * FROM linkage_model_first_name_variants ORDER BY ALL") == learned
+    assert state.warehouse("SELECT count(*) FROM linkage_features WHERE list_contains(first_name_variants, ?) AND first_name_key = ?",
+                           [b, a])[0][0] == 0
+
+
 def test_refit_on_schedule_and_on_drift(state):
     state.add_account("S-990601", like=state.lone_shop_person())
     run = state.run(refit_max_new_share=0.0001)
