@@ -115,34 +115,45 @@ def _indexes(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple]:
                        [db]).fetchall()
 
 
+def _id_lists(con: duckdb.DuckDBPyConnection, db: str) -> tuple[str, str]:
+    """How `lookup_name_postings` holds its ids: (unnest expression with `{}` for the column,
+    aggregate of `golden_id`), for a LIST or for one space-separated string."""
+    kind = con.execute("SELECT data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = "
+                       "'lookup_name_postings' AND column_name = 'first_ids'", [db]).fetchall()[0][0]
+    if kind == "VARCHAR":
+        return "unnest(string_split({}, ' '))", "string_agg(golden_id, ' ' ORDER BY golden_id)"
+    return "unnest({})", "list(golden_id ORDER BY golden_id)"
+
+
 def _merge_name_words(con: duckdb.DuckDBPyConnection, db: str) -> None:
-    """`lookup_name_postings`: each word's lists without the touched persons, with them as
+    """`lookup_name_postings`: each word's ids without the touched persons, with them as
     they are now; a word nobody bears any more goes, with its variants and sound codes,
     and a new word brings its own (both built by `build_search_index` for the touched)."""
     new = f"{TOUCHED_INDEX}.lookup_name_postings"
+    ids, aggregate = _id_lists(con, db)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _postings AS
         WITH affected AS (
-            -- The words the touched persons bore (unnested once: a word's list can be long) or bear now.
-            SELECT token FROM (SELECT token, unnest(coalesce(first_ids, []) || coalesce(last_ids, [])) AS golden_id
-                               FROM {db}.lookup_name_postings)
+            -- The words the touched persons bore (unnested once: a word's ids can be many) or bear now.
+            SELECT token FROM (SELECT token, {ids.format('first_ids')} AS golden_id FROM {db}.lookup_name_postings
+                               UNION ALL SELECT token, {ids.format('last_ids')} FROM {db}.lookup_name_postings)
             WHERE golden_id IN (SELECT golden_id FROM _touched)
             UNION SELECT token FROM {new}
         ), entries AS (
-            SELECT p.token, unnest(p.first_ids) AS golden_id, 'first' AS role FROM {db}.lookup_name_postings p
+            SELECT p.token, {ids.format('p.first_ids')} AS golden_id, 'first' AS role FROM {db}.lookup_name_postings p
             WHERE p.token IN (SELECT token FROM affected)
             UNION ALL
-            SELECT p.token, unnest(p.last_ids), 'last' FROM {db}.lookup_name_postings p
+            SELECT p.token, {ids.format('p.last_ids')}, 'last' FROM {db}.lookup_name_postings p
             WHERE p.token IN (SELECT token FROM affected)
         ), kept AS (
             SELECT * FROM entries WHERE golden_id NOT IN (SELECT golden_id FROM _touched)
-            UNION ALL SELECT token, unnest(first_ids), 'first' FROM {new}
-            UNION ALL SELECT token, unnest(last_ids), 'last' FROM {new}
+            UNION ALL SELECT token, {ids.format('first_ids')}, 'first' FROM {new}
+            UNION ALL SELECT token, {ids.format('last_ids')}, 'last' FROM {new}
         )
-        -- The same lists a full build makes (search_index.py): one row per word, ids sorted.
-        SELECT a.token, list(golden_id ORDER BY golden_id) FILTER (WHERE role = 'first') AS first_ids,
-               list(golden_id ORDER BY golden_id) FILTER (WHERE role = 'last') AS last_ids
+        -- The same ids a full build gives (search_index.py): one row per word, ids sorted.
+        SELECT a.token, {aggregate} FILTER (WHERE role = 'first') AS first_ids,
+               {aggregate} FILTER (WHERE role = 'last') AS last_ids
         FROM affected a LEFT JOIN kept k USING (token)
         GROUP BY a.token
         """
