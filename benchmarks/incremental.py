@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
+import json
 import shutil
 import sys
 import time
@@ -86,7 +87,9 @@ def _run(base: str, run_at: datetime, refit: bool, queue) -> None:
         cursor = con.execute("SELECT * FROM linkage_run ORDER BY run_at DESC LIMIT 1")
         plan = dict(zip([d[0] for d in cursor.description], cursor.fetchall()[0]))
     plan.pop("run_at")
-    queue.put({"seconds": summary.seconds, "peak_mib": peak_rss_mib(), "plan": plan})
+    published = summary.reports.get("publish")
+    queue.put({"seconds": summary.seconds, "peak_mib": peak_rss_mib(), "plan": plan,
+               "publish": {"mode": published.mode, "customers_rewritten": published.customers_rewritten}})
 
 
 def _drift(base: str, queue) -> None:
@@ -115,25 +118,49 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--keep", type=float, default=0.2, help="share of day 2's hotline and POS rows delivered")
+    parser.add_argument("--day1-only", action="store_true", help="run day 1 and stop (its state is kept for --reuse-day1)")
+    parser.add_argument("--reuse-day1", action="store_true",
+                        help="start from the day-1 state a --day1-only run left (same code: its seconds are in day1.json)")
+    parser.add_argument("--runs", default="delta,full",
+                        help="day-2 runs to make; one left out is read from its <run>.json of an earlier invocation")
+    parser.add_argument("--tag", default="", help="suffix of the day-2 runs' folders and files (a second measurement beside one)")
     args = parser.parse_args(argv)
 
     exports = prepare(args.persons)
     base = OUT / f"incremental_{args.persons}"
-    if base.exists():
-        shutil.rmtree(base)
     day1 = base / "day1"
-    _deliver_day1(exports, _settings(day1).landing_dir)
-    first = in_own_process(_run, str(day1), DAY1, False)
+    if args.reuse_day1 and (base / "day1.json").exists():
+        first = json.loads((base / "day1.json").read_text())
+    else:
+        if base.exists():
+            shutil.rmtree(base)
+        _deliver_day1(exports, _settings(day1).landing_dir)
+        first = in_own_process(_run, str(day1), DAY1, False)
+        (base / "day1.json").write_text(json.dumps(first, default=str))
     print(f"day 1 (full first run): {sum(first['seconds'].values()):.0f} s, {first['plan']['mode']}", flush=True)
-    runs = {}
+    if args.day1_only:
+        return 0
+    runs, folders = {}, {}
     for name, refit in (("delta", False), ("full", True)):
-        shutil.copytree(day1, base / name)
-        delivered = _deliver_quiet_day2(exports, _settings(base / name).landing_dir, args.keep)
-        runs[name] = in_own_process(_run, str(base / name), DAY2, refit)
+        folder = folders[name] = base / f"{name}{args.tag}"
+        if name not in args.runs.split(","):
+            folders[name] = base / name
+            continue
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(day1, folder)
+        delivered = _deliver_quiet_day2(exports, _settings(folder).landing_dir, args.keep)
+        runs[name] = in_own_process(_run, str(folder), DAY2, refit)
+        (base / f"{name}{args.tag}.json").write_text(json.dumps(runs[name], default=str))
         print(f"day 2 {name}: {sum(runs[name]['seconds'].values()):.0f} s, {runs[name]['plan']}", flush=True)
-    drift = in_own_process(_drift, str(base / "delta"))
+    drift = in_own_process(_drift, str(folders["delta"]))
     print(drift["text"], flush=True)
-    compared, other = _against_full(_settings(base / "delta").warehouse_path, _settings(base / "full").warehouse_path)
+    for name in {"delta", "full"} - set(runs):
+        # Measured by an earlier invocation (its folder and <run>.json), read only now: it may still be running.
+        while not (base / f"{name}.json").exists():
+            time.sleep(30)
+        runs[name] = json.loads((base / f"{name}.json").read_text())
+    compared, other = _against_full(_settings(folders["delta"]).warehouse_path, _settings(folders["full"]).warehouse_path)
 
     delta, full = runs["delta"], runs["full"]
     plan = delta["plan"]
@@ -167,8 +194,11 @@ def main(argv: list[str] | None = None) -> int:
         f"({other / compared:.3%}) in another person.",
         "",
         f"Plans: delta `{delta['plan']['reason']}`; full `{full['plan']['reason']}`.",
+        "",
+        f"Publish: delta run `{delta['publish']['mode']}` ({delta['publish']['customers_rewritten']:,} persons rewritten), "
+        f"full run `{full['publish']['mode']}`.",
     ]
-    path = save_result(f"incremental_{args.persons}.md", "\n".join(lines) + "\n")
+    path = save_result(f"incremental_{args.persons}{args.tag}.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
     print(f"written to {path}")
     return 0

@@ -34,6 +34,7 @@ from datetime import datetime
 import duckdb
 
 from linkage.blocking import build_candidate_pairs
+from linkage.features import relearn_first_name_variants
 from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters
 from linkage.model import ScoringReport, score_earlier_links, score_pairs, score_with_model, scoring_report
 from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
@@ -128,6 +129,8 @@ def plan_linkage(
     reason = refit_reason(model, settings, run_at, refit_requested, refit_after_hours, share, max_new_share)
     if reason:
         mode = "refit"
+        # Learned with the model, anew with it (the delta's figures above used the old ones).
+        relearn_first_name_variants(con)
     elif not earlier:
         mode, reason = "rescore", "no pairs of an earlier run to update: all pairs scored by the stored model"
     else:

@@ -12,9 +12,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from linkage.name_variants import learn_first_name_variants
+from linkage.name_variants import learn_first_name_variants, stored_variants_exist
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164
+from sources.differences import store
 
 _TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
 
@@ -30,7 +31,7 @@ def _name_sql(column: str) -> str:
 _STREET_SPLIT = r"^(.*?)[\s,]*([0-9]+\s*[a-z]?(\s*[-/]\s*[0-9]+\s*[a-z]?)?)$"
 
 FEATURES_SQL = f"""
-CREATE OR REPLACE TABLE linkage_features AS
+CREATE OR REPLACE TEMP TABLE linkage_features AS
 WITH base AS (
     SELECT s.*, x.birth_date,
         {_name_sql('s.first_name')} AS first_name_std,
@@ -231,8 +232,8 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
     not who is who."""
     con.execute(
         """
-        ALTER TABLE linkage_features ADD COLUMN email_shared BOOLEAN DEFAULT false;
-        UPDATE linkage_features SET email_shared = true WHERE email_std IN (
+        ALTER TABLE linkage_features ADD COLUMN IF NOT EXISTS email_shared BOOLEAN DEFAULT false;
+        UPDATE linkage_features SET email_shared = coalesce(email_std IN (
             SELECT a.email_std FROM linkage_features a JOIN linkage_features b
               ON a.email_std = b.email_std AND a.record_key < b.record_key
             WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
@@ -246,9 +247,22 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
               AND damerau_levenshtein(a.first_name_key, b.first_name_key) > 2
               AND a.first_name_key IS DISTINCT FROM b.first_name_initials
               AND b.first_name_key IS DISTINCT FROM a.first_name_initials
-        )
+        ), false)
         """
     )
+
+
+def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
+    """On a re-fit, when the features were built with the variants stored with the last
+    model: the variants learned anew from today's records, and the mailboxes they make a
+    household's (`email_shared` depends on them); the stored `linkage_features` updated.
+    Returns whether anything was learned anew."""
+    if not stored_variants_exist(con):
+        return False
+    con.execute("UPDATE linkage_features SET first_name_variants = NULL")
+    learn_first_name_variants(con, use_stored=False)
+    _mark_shared_mailboxes(con)
+    return True
 
 
 def _remember_parsed_phones(con: duckdb.DuckDBPyConnection) -> None:
@@ -349,4 +363,15 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _first_name_forms(con)
     learn_first_name_variants(con)
     _mark_shared_mailboxes(con)
+    _store(con)
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
+
+
+def _store(con: duckdb.DuckDBPyConnection) -> None:
+    """The features, built as a temporary table (in memory, spilling to disk only beyond the
+    memory limit: the dozen column-wise UPDATEs and ALTERs of `build_features` on the
+    warehouse's table were most of its time, each one logged and checkpointed), into the
+    warehouse as the rows that differ from the last build's (a delivery day changes few)."""
+    con.execute("DROP TABLE IF EXISTS temp.main._built_features")
+    con.execute("ALTER TABLE temp.main.linkage_features RENAME TO _built_features")
+    store(con, "linkage_features", "_built_features", "record_key")

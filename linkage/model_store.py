@@ -14,6 +14,8 @@ Tables:
   columns of `model_parameters`).
 - `linkage_model_term_frequencies`: the value frequencies of the model in force (the
   columns of `term_frequencies`; erasure removes the values of erased persons from both).
+- `linkage_model_first_name_variants`: the first-name variants its features were built
+  with (the columns of `first_name_variants`; `linkage/name_variants.py`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
+from linkage.name_variants import STORED_VARIANTS
 from linkage.settings import LinkageSettings
 
 STORE_DDL = """
@@ -76,6 +79,10 @@ def save_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, fitted
                 "SELECT comparison, gamma, label, m, u, weight, term_frequency_column FROM model_parameters")
     con.execute("DELETE FROM linkage_model_term_frequencies; INSERT INTO linkage_model_term_frequencies "
                 "SELECT column_name, value, tf FROM term_frequencies")
+    # The first-name variants the features were built with are the model's too (name_variants.py).
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'first_name_variants'"
+                   ).fetchall()[0][0]:
+        con.execute(f"CREATE OR REPLACE TABLE {STORED_VARIANTS} AS SELECT * FROM first_name_variants")
     share, random_match, prior_weight = con.execute(
         "SELECT match_share_among_candidates, match_probability_random_pair, prior_weight FROM model_prior").fetchall()[0]
     # The version names what scores a pair, nothing else (not when or why it was fitted).

@@ -22,6 +22,8 @@ from pipelines.resources import KundenstammSettings
 from pipelines.steps import run_all_steps
 from sources.identifiers import normalise_email
 from tests.generated import deliver, delivery_days
+from warehouse.connection import open_warehouse
+from warehouse.publish import publish
 from warehouse.settings import Settings
 
 T0 = datetime(2026, 11, 20, 7)
@@ -76,7 +78,7 @@ class State:
         run_at = T0 + timedelta(hours=self.runs)
         path = self.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
         path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in self.accounts), encoding="utf-8")
-        run_all_steps(replace(self.settings, **changes), run_at)
+        self.summary = run_all_steps(replace(self.settings, **changes), run_at)
         return self.last_run()
 
     def last_run(self) -> dict:
@@ -226,6 +228,10 @@ def test_an_erased_person_is_removed_and_the_stored_model_keeps_scoring(state):
     run = state.run()
     # The erasure's look-ahead linked with the stored model too: the run is a delta, fits nothing.
     assert run["mode"] == "delta" and run["model_version"] == version
+    # Published in full: a copy of the last version would carry the erased rows' bytes on.
+    assert state.summary.reports["publish"].mode == "full"
+    with open(state.settings.published_path, "rb") as published:
+        assert email.encode() not in published.read()
     after = state.ids()
     gone = before[f"shop:{x}"]
     assert f"shop:{x}" not in after and gone not in set(after.values())
@@ -259,6 +265,64 @@ def test_a_review_decision_made_before_a_delta_is_honoured_after_it(state):
     assert after[f"shop:{x}"] == apart[f"shop:{x}"] and after["shop:S-990401"] == apart["shop:S-990401"]
 
 
+def published_tables(path: Path) -> dict[str, list[tuple]]:
+    """Every table of a published file, its rows sorted, and its indexes."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [t for (t,) in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+        tables = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in names}
+        tables["(indexes)"] = con.execute("SELECT table_name, index_name FROM duckdb_indexes() ORDER BY ALL").fetchall()
+        tables["(views)"] = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+    return tables
+
+
+def assert_same_tables(a: dict[str, list[tuple]], b: dict[str, list[tuple]]) -> None:
+    assert sorted(a) == sorted(b)
+    differing = {t: (len(a[t]), len(b[t])) for t in a if a[t] != b[t]}
+    assert not differing, f"tables that differ (rows): {differing}"
+
+
+def _a_busy_day(state: State) -> None:
+    """A new record joining a person, one changed beyond recognition, one deleted, a new person."""
+    state.add_account("S-990801", like=state.lone_shop_person(0))
+    state.account(state.lone_shop_person(1)).update(first_name="Kunigunde", last_name="Fremdling",
+                                                   email="k.fremdling@example.org", updated_at="2026-11-20T09:30:00Z")
+    state.accounts = [a for a in state.accounts if a["customer_id"] != state.lone_shop_person(2)]
+    state.add_account("S-990802", first_name="Hildegard", last_name="Neuzugang", email="h.neuzugang@example.org",
+                      phone="0176 55508029", accepts_marketing=True, accepts_marketing_updated_at="2026-11-20T09:00:00Z")
+
+
+def test_a_delta_publish_writes_the_rows_a_full_publish_of_the_same_warehouse_writes(state, tmp_path):
+    state.run()
+    _a_busy_day(state)
+    run = state.run()
+    report = state.summary.reports["publish"]
+    assert run["mode"] == "delta" and report.mode == "delta", report
+    # Only the persons around the day's records were rewritten, not every customer.
+    assert 4 <= report.customers_rewritten < report.customers / 10, report
+    with open_warehouse(state.settings.warehouse_path) as con:
+        full = publish(con, tmp_path / "full.duckdb", T0 + timedelta(hours=state.runs), incremental=False)
+    assert full.mode == "full"
+    assert_same_tables(published_tables(state.settings.published_path), published_tables(tmp_path / "full.duckdb"))
+
+
+def test_a_delta_run_publishes_the_same_tables_as_a_full_run_with_the_same_model(state, tmp_path):
+    state.run()
+    full_root = tmp_path / "full"
+    shutil.copytree(state.settings.warehouse_path.parent, full_root)
+    full = State(full_root)
+    full.runs = state.runs
+    for each in (state, full):
+        _a_busy_day(each)
+    assert state.run()["mode"] == "delta"
+    # Without the last run's hashes the run links every record anew with the stored model.
+    with duckdb.connect(str(full.settings.warehouse_path)) as con:
+        con.execute("DELETE FROM linkage_feature_hashes")
+    run = full.run()
+    assert run["mode"] == "rescore" and full.summary.reports["publish"].mode == "full"
+    assert run["model_version"] == state.last_run()["model_version"]
+    assert_same_tables(published_tables(state.settings.published_path), published_tables(full.settings.published_path))
+
+
 def _members(state: State) -> dict[str, frozenset[str]]:
     with duckdb.connect(str(state.settings.warehouse_path), read_only=True) as con:
         groups = con.execute("SELECT list(record_key ORDER BY record_key) FROM clusters GROUP BY cluster_key").fetchall()
@@ -278,6 +342,27 @@ def test_a_refit_changes_no_id_where_the_clusters_did_not_change(state):
     assert len(same) > 0.95 * len(before_members)
     changed = {k for k in same if before_ids.get(k) != after_ids.get(k)}
     assert not changed, f"ids moved although their persons did not change: {sorted(changed)[:5]}"
+
+
+def test_a_delta_run_uses_the_first_name_variants_stored_with_the_model_and_a_refit_learns_them_anew(state):
+    learned = state.warehouse("SELECT * FROM first_name_variants ORDER BY ALL")
+    assert state.warehouse("SELECT * FROM linkage_model_first_name_variants ORDER BY ALL") == learned
+    # Two common first names the data does not make variants: stored as if the model had learned them.
+    a, b = (name for (name,) in state.warehouse(
+        "SELECT first_name_key FROM linkage_features WHERE first_name_key IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2"))
+    assert (a, b) not in {(x, y) for x, y, *_ in learned} and (b, a) not in {(x, y) for x, y, *_ in learned}
+    with duckdb.connect(str(state.settings.warehouse_path)) as con:
+        con.execute("INSERT INTO linkage_model_first_name_variants VALUES (least(?, ?), greatest(?, ?), 3, 99.0)", [a, b] * 2)
+    run = state.run()
+    assert run["mode"] == "delta"
+    assert state.warehouse("SELECT count(*) FROM linkage_features WHERE first_name_key = ? AND NOT list_contains(first_name_variants, ?)",
+                           [a, b])[0][0] == 0
+    # The re-fit learns them from the records again, and stores what it learned.
+    assert state.run(refit=True)["mode"] == "refit"
+    assert state.warehouse("SELECT * FROM first_name_variants ORDER BY ALL") == learned
+    assert state.warehouse("SELECT * FROM linkage_model_first_name_variants ORDER BY ALL") == learned
+    assert state.warehouse("SELECT count(*) FROM linkage_features WHERE list_contains(first_name_variants, ?) AND first_name_key = ?",
+                           [b, a])[0][0] == 0
 
 
 def test_refit_on_schedule_and_on_drift(state):

@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 
 from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
+from sources.differences import store, write_difference
 from warehouse.review_queue import build_review_queue
 from warehouse.settings import Settings
 from warehouse.survivorship import PROVENANCE, build_survivors
@@ -58,17 +59,22 @@ def write_change_feed(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
     """`customer_changes` of this run: a row per new person, and a row per changed column of
     a known person with its old and new value; a consent change is typed as such, so an
     opt-in is told from an opt-out. (Merges, splits, erasures and deletions are written
-    where they happen.) The golden columns hold no sensitive value, so neither does this."""
+    where they happen.) The golden columns hold no sensitive value, so neither does this.
+
+    Reads the rows this run wrote (`updated_at` = the run's time: new or changed) against
+    `golden_customers_previous`, which holds the earlier version of exactly those (and of
+    the rows that went); every other person is unchanged and has nothing to say."""
+    written = "(SELECT * FROM golden_customers WHERE updated_at = $run_at)"
     per_column = " UNION ALL ".join(
         f"SELECT s.golden_id, '{c}' AS column_name, p.{c}::VARCHAR AS old_value, s.{c}::VARCHAR AS new_value "
-        f"FROM golden_customers s JOIN golden_customers_previous p USING (golden_id) WHERE s.{c} IS DISTINCT FROM p.{c}"
+        f"FROM {written} s JOIN golden_customers_previous p USING (golden_id) WHERE s.{c} IS DISTINCT FROM p.{c}"
         for c in COMPARED
     )
     con.execute(
         f"""
         INSERT INTO customer_changes (run_at, golden_id, change_type, changed_columns, related_golden_id,
                                       column_name, old_value, new_value)
-        SELECT $run_at, golden_id, 'created', NULL, NULL, NULL, NULL, NULL FROM golden_customers
+        SELECT $run_at, golden_id, 'created', NULL, NULL, NULL, NULL, NULL FROM {written}
         WHERE golden_id NOT IN (SELECT golden_id FROM golden_customers_previous)
         UNION ALL
         SELECT $run_at, golden_id,
@@ -88,26 +94,37 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     ids = assign_golden_ids(con, run_at)
     build_survivors(con, settings.review_lower, settings.consent_sure_probability)
 
-    con.execute("CREATE OR REPLACE TABLE golden_customers_previous AS SELECT * FROM golden_customers")
     changed = " OR ".join(f"s.{c} IS DISTINCT FROM p.{c}" for c in COMPARED)
-    con.execute("DELETE FROM golden_customers")
     con.execute(
         f"""
-        INSERT INTO golden_customers ({', '.join(GOLDEN_COLUMNS)})
+        CREATE OR REPLACE TEMP TABLE _golden_next AS
         SELECT {', '.join('s.' + c for c in CONTRACT_COLUMNS if c != 'updated_at')},
-               CASE WHEN p.golden_id IS NULL OR {changed} THEN ?::TIMESTAMP ELSE p.updated_at END,
+               CASE WHEN p.golden_id IS NULL OR {changed} THEN ?::TIMESTAMP ELSE p.updated_at END AS updated_at,
                {', '.join('s.' + c for c in ADDED_COLUMNS)}
-        FROM _survivors s LEFT JOIN golden_customers_previous p USING (golden_id)
+        FROM _survivors s LEFT JOIN golden_customers p USING (golden_id)
         """,
         [run_at],
     )
+    # The earlier version of the rows that change or go: what the change feed compares with.
+    con.execute(
+        """
+        CREATE OR REPLACE TABLE golden_customers_previous AS
+        SELECT * FROM golden_customers
+        WHERE golden_id NOT IN (SELECT golden_id FROM _golden_next)
+           OR golden_id IN (SELECT golden_id FROM _golden_next WHERE updated_at = ?)
+        """,
+        [run_at],
+    )
+    # Only the rows that went, changed or came are written (a quiet day changes few).
+    write_difference(con, "golden_customers", "_golden_next", "golden_id")
+    con.execute("DROP TABLE _golden_next")
     write_change_feed(con, run_at)
     # This run's changes are all in (erasure's too): numbered for the outboxes' cursors.
     number_changes(con)
     # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
     con.execute(
         """
-        CREATE OR REPLACE TABLE golden_sources AS
+        CREATE OR REPLACE TEMP TABLE _golden_sources AS
         SELECT m.golden_id, r.source, r.source_record_id,
                CASE WHEN row_number() OVER (PARTITION BY m.golden_id ORDER BY r.first_seen_at NULLS LAST, r.record_key) = 1
                     THEN 1.0 ELSE coalesce(c.match_probability, 1.0) END AS match_probability
@@ -115,12 +132,15 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
         LEFT JOIN clusters c USING (record_key)
         """
     )
+    # Both written as their difference from the last run's (a quiet day changes few rows).
+    store(con, "golden_sources", "_golden_sources", ("source", "source_record_id"))
     provenance = " UNION ALL ".join(
         f"SELECT golden_id, '{column}' AS column_name, {group}_src AS source, {group}_id AS source_record_id "
         f"FROM _survivors WHERE {group}_src IS NOT NULL"
         for column, group in PROVENANCE.items()
     )
-    con.execute(f"CREATE OR REPLACE TABLE golden_provenance AS {provenance}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _golden_provenance AS {provenance}")
+    store(con, "golden_provenance", "_golden_provenance", ("golden_id", "column_name"))
     con.execute("DROP TABLE _survivors")
     review = build_review_queue(con, settings.review_lower, settings.review_upper)
 

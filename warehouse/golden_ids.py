@@ -19,6 +19,7 @@ import duckdb
 
 from sources.staging import STAGED_COLUMNS
 from warehouse.connection import table_exists
+from sources.differences import write_difference
 
 IDS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_ids (golden_id VARCHAR PRIMARY KEY, created_at TIMESTAMP, retired_at TIMESTAMP,
@@ -238,11 +239,14 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     vanished = con.execute("SELECT count(*) FROM _vanished").fetchall()[0][0]
 
     kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
-    con.execute("DELETE FROM golden_membership")
-    con.execute("INSERT INTO golden_membership SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
-    con.execute("DELETE FROM golden_record_fingerprints")
-    con.execute("INSERT INTO golden_record_fingerprints SELECT record_key, f.fingerprint FROM clusters JOIN _fingerprints f USING (record_key)")
+    con.execute("CREATE OR REPLACE TEMP TABLE _membership AS "
+                "SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
+    write_difference(con, "golden_membership", "_membership", "record_key")
+    con.execute("CREATE OR REPLACE TEMP TABLE _fingerprints_now AS "
+                "SELECT record_key, f.fingerprint FROM clusters JOIN _fingerprints f USING (record_key)")
+    write_difference(con, "golden_record_fingerprints", "_fingerprints_now", "record_key")
     clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
     con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
-                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints")
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints; "
+                "DROP TABLE _membership; DROP TABLE _fingerprints_now")
     return IdReport(clusters, kept, created, merged, split, vanished)

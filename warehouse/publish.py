@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.golden import GOLDEN_DDL
+from warehouse.publish_delta import PER_PERSON, apply_changes, delta_base, last_linkage_runs
 from warehouse.published_comments import comment_published_tables
 from warehouse.reminders import build_reminders
 from warehouse.search_index import build_search_index
@@ -44,35 +46,81 @@ class PublishReport:
     customers: int
     customer_sources: int
     bytes: int
+    # `full` (every table built anew) or `delta` (the last version copied, the touched
+    # persons' rows rewritten: warehouse/publish_delta.py); how many persons were rewritten.
+    mode: str = "full"
+    customers_rewritten: int = 0
 
 
-def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: datetime) -> PublishReport:
+def _write_all(con: duckdb.DuckDBPyConnection, alias: str) -> None:
+    for table, (query, ddl) in PUBLISHED_TABLES.items():
+        if ddl:
+            con.execute(ddl.format(db=alias))
+            con.execute(f"INSERT INTO {alias}.{table} {query}")
+        else:
+            con.execute(f"CREATE TABLE {alias}.{table} AS {query}")
+    # What staff look customers up by (web/ reads these), built from the same tables.
+    build_search_index(con, alias)
+
+
+def _write_changes(con: duckdb.DuckDBPyConnection, alias: str) -> int | None:
+    """The copy of the last version brought up to date: the touched persons' rows, and the
+    tables that are not per person (history, changes, review queue: small) written anew."""
+    queries = {table: query for table, (query, _) in PUBLISHED_TABLES.items()}
+    rewritten = apply_changes(con, alias, queries)
+    if rewritten is None:
+        return None
+    for table in PUBLISHED_TABLES:
+        if table not in PER_PERSON:
+            con.execute(f"DROP TABLE {alias}.{table}")
+            con.execute(f"CREATE TABLE {alias}.{table} AS {queries[table]}")
+    con.execute(f"DROP VIEW {alias}.reminders; DROP TABLE {alias}.reminder_settings; DROP TABLE {alias}.publication")
+    return rewritten
+
+
+def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: datetime,
+            incremental: bool = True) -> PublishReport:
+    """A new version of the published file, swapped in atomically: built from the
+    warehouse in full, or (`incremental`, when `publish_delta.delta_base` allows) the
+    last version with the touched persons rewritten; the same rows either way."""
     published_path = Path(published_path).resolve()
     published_path.parent.mkdir(parents=True, exist_ok=True)
     temporary = published_path.with_name(f".{published_path.name}.publishing-{os.getpid()}-{uuid.uuid4().hex}.tmp")
     alias = "next_version"
     attached = False
+    mode, rewritten = "full", 0
+    runs = last_linkage_runs(con)
     try:
-        con.execute(f"ATTACH '{temporary}' AS {alias}")
-        attached = True
-        for table, (query, ddl) in PUBLISHED_TABLES.items():
-            if ddl:
-                con.execute(ddl.format(db=alias))
-                con.execute(f"INSERT INTO {alias}.{table} {query}")
+        if incremental and delta_base(con, published_path):
+            shutil.copyfile(published_path, temporary)
+            con.execute(f"ATTACH '{temporary}' AS {alias}")
+            attached = True
+            changed = _write_changes(con, alias)
+            if changed is None:
+                # Written by another version of this code: its tables are not ours to patch.
+                con.execute(f"DETACH {alias}")
+                attached = False
+                temporary.unlink()
             else:
-                con.execute(f"CREATE TABLE {alias}.{table} AS {query}")
-        # What staff look customers up by (web/ reads these), built from the same tables.
-        build_search_index(con, alias)
+                mode, rewritten = "delta", changed
+        if not attached:
+            con.execute(f"ATTACH '{temporary}' AS {alias}")
+            attached = True
+            _write_all(con, alias)
+            rewritten = con.execute(f"SELECT count(*) FROM {alias}.customers").fetchall()[0][0]
+        # Which run and model this version shows: the next run may start from it (delta_base).
         con.execute(
             f"CREATE TABLE {alias}.publication AS SELECT ?::TIMESTAMP AS published_at, "
-            f"(SELECT count(*) FROM {alias}.customers) AS customers",
-            [run_at],
+            f"(SELECT count(*) FROM {alias}.customers) AS customers, ?::TIMESTAMP AS linkage_run_at, "
+            f"?::VARCHAR AS model_version",
+            [run_at, runs[0][0] if runs else None, runs[0][2] if runs else None],
         )
         build_reminders(con, alias)
         comment_published_tables(con, alias)
         counts = con.execute(
             f"SELECT (SELECT count(*) FROM {alias}.customers), (SELECT count(*) FROM {alias}.customer_sources)"
         ).fetchall()[0]
+        con.execute(f"CHECKPOINT {alias}")
         con.execute(f"DETACH {alias}")
         attached = False
         with open(temporary, "rb") as handle:
@@ -85,7 +133,7 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
             if leftover.exists():
                 leftover.unlink()
         raise
-    return PublishReport(str(published_path), counts[0], counts[1], published_path.stat().st_size)
+    return PublishReport(str(published_path), counts[0], counts[1], published_path.stat().st_size, mode, rewritten)
 
 
 def _writer_is_alive(pid: int) -> bool:

@@ -107,6 +107,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "publication": {
         "published_at": "When this version was published" + UTC + ".",
         "customers": "Number of customers in this version.",
+        "linkage_run_at": "The run whose persons this version shows (the next run may publish only what changed since).",
+        "model_version": "The linkage model that scored its pairs (linkage_model.version).",
     },
     "lookup_records": {
         "golden_id": "The customer.", "record_key": "The record (source:id).", "source": "Its source system.",

@@ -59,9 +59,17 @@ def _one_deletion_variants(source: str, column: str) -> str:
     """
 
 
-def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int]:
-    """Create the `lookup_*` tables in the attached database `db` (the version being published)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _members AS {_MEMBERS}")
+def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None = None) -> dict[str, int]:
+    """Create the `lookup_*` tables in the attached database `db` (the version being published).
+
+    `only`: a table of golden ids; the tables are then those of these customers alone (what
+    `warehouse.publish_delta` merges into the last version: every table here is built per
+    customer, the name words' posting lists aside, which it merges)."""
+    members, golden_customers = _MEMBERS, "golden_customers"
+    if only:
+        members += f" WHERE g.golden_id IN (SELECT golden_id FROM {only})"
+        golden_customers = f"(SELECT * FROM golden_customers WHERE golden_id IN (SELECT golden_id FROM {only}))"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _members AS {members}")
     # The link that explains each record best: its strongest scored pair with another record
     # of the same customer (a founder of a cluster has no link of its own: NULL).
     con.execute(
@@ -104,7 +112,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
             CREATE TABLE {db}.{table} AS
             SELECT DISTINCT {column}, golden_id FROM (
                 SELECT f.{feature} AS {column}, m.golden_id FROM _members m JOIN linkage_features f USING (record_key)
-                UNION ALL SELECT {column}, golden_id FROM golden_customers
+                UNION ALL SELECT {column}, golden_id FROM {golden_customers}
             ) WHERE {column} IS NOT NULL ORDER BY {column}
             """
         )
@@ -130,7 +138,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
         SELECT m.golden_id, f.first_name_std AS first_name, f.last_name_std AS last_name
         FROM _members m JOIN linkage_features f USING (record_key)
         UNION ALL
-        SELECT golden_id, {fold_sql('first_name')}, {fold_sql('last_name')} FROM golden_customers
+        SELECT golden_id, {fold_sql('first_name')}, {fold_sql('last_name')} FROM {golden_customers}
         """
     )
     con.execute(
@@ -177,7 +185,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str) -> dict[str, int
         SELECT DISTINCT golden_id, postal_code, city FROM (
             SELECT m.golden_id, f.postal_code, f.city_std AS city FROM _members m JOIN linkage_features f USING (record_key)
             UNION ALL
-            SELECT golden_id, regexp_replace(postal_code, '[^0-9]', '', 'g'), {fold_sql('city')} FROM golden_customers
+            SELECT golden_id, regexp_replace(postal_code, '[^0-9]', '', 'g'), {fold_sql('city')} FROM {golden_customers}
         ) WHERE postal_code IS NOT NULL OR city IS NOT NULL ORDER BY golden_id
         """
     )
