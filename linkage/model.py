@@ -310,8 +310,13 @@ def refine_by_full_evidence(
     # each round costs a fraction (the expected matches are scaled back up).
     candidates = db.rows("SELECT count(*) FROM _tf_vectors")[0][0]
     per_million = min(1_000_000, int(settings.em_sample_pairs / max(candidates, 1) * 1_000_000))
-    sample = f"{db.hash_mod('key_l, key_r', 1000000)} < {per_million}"
     share = per_million / 1_000_000
+    sampled = "_tf_vectors"
+    if per_million < 1_000_000:
+        # The sample drawn once, not again in every round (on Spark the hash is a UDF).
+        db.run(f"CREATE OR REPLACE TEMP TABLE _em_sample AS SELECT * FROM _tf_vectors "
+               f"WHERE {db.hash_mod('key_l, key_r', 1000000)} < {per_million}")
+        sampled = "_em_sample"
     # A vetoed pair is two people whatever else it shares (a mother and son with one
     # e-mail): counted as a match it would teach m that matches share e-mails, not names.
     vetoed = any_level_sql(settings, settings.vetoes)
@@ -323,7 +328,7 @@ def refine_by_full_evidence(
         rows = db.frame(
             f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, {_exact_sum_sql('post')} AS matched,
                        count(*) AS pairs
-                FROM (SELECT *, {posterior} AS post FROM _tf_vectors WHERE {sample})
+                FROM (SELECT *, {posterior} AS post FROM {sampled})
                 GROUP BY GROUPING SETS ({sets}, ())"""
         )
         everything = rows[rows["grouping_id"] == (1 << len(names)) - 1]["matched"].sum() / share
@@ -347,6 +352,7 @@ def refine_by_full_evidence(
         random_match = new_match
         if change < 1e-4:
             break
+    db.run("DROP TABLE IF EXISTS _em_sample")
     return m, random_match, u
 
 

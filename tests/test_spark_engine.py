@@ -15,6 +15,8 @@ import pytest
 
 from demo.generate import generate
 from linkage.engine import EngineChoice
+from pipelines.resources import KundenstammSettings
+from warehouse.settings import Settings
 from linkage.features import build_features
 from linkage.pipeline import link_records
 from sources.ingest import SPECS, ingest_source
@@ -28,7 +30,7 @@ def _java_found() -> bool:
     return java is not None and subprocess.run([java, "-version"], capture_output=True).returncode == 0
 
 
-pytestmark = pytest.mark.skipif(not _java_found(), reason="no Java runtime found (pyspark's local mode needs Java 17)")
+requires_java = pytest.mark.skipif(not _java_found(), reason="no Java runtime found (pyspark's local mode needs Java 17)")
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,6 @@ def both(features, spark, tmp_path_factory):
     on_duckdb, on_spark = _copy(features, folder / "duckdb.duckdb"), _copy(features, folder / "spark.duckdb")
     duckdb_report = link_records(on_duckdb)
     spark_report = link_records(on_spark, engine=EngineChoice("spark", "local[2]", folder / "work", 2))
-    print("seconds on DuckDB", duckdb_report.seconds, "on Spark", spark_report.seconds)
     yield on_duckdb, on_spark, duckdb_report, spark_report
     on_duckdb.close()
     on_spark.close()
@@ -77,6 +78,7 @@ def _rows(con, query):
     return con.execute(query).fetchall()
 
 
+@requires_java
 def test_the_same_candidate_pairs_by_the_same_rules(both):
     on_duckdb, on_spark, duckdb_report, spark_report = both
     query = "SELECT key_l, key_r, rules FROM candidate_pairs ORDER BY key_l, key_r"
@@ -90,6 +92,7 @@ def _by_key(con, query) -> dict:
     return {tuple(row[:2]): row[2:] for row in con.execute(query).fetchall()}
 
 
+@requires_java
 def test_the_same_model_and_match_probabilities(both):
     on_duckdb, on_spark, _, _ = both
     gammas = ", ".join(c for (c,) in on_duckdb.execute(
@@ -111,6 +114,7 @@ def test_the_same_model_and_match_probabilities(both):
     assert list(_rows(on_spark, prior)[0]) == pytest.approx(list(_rows(on_duckdb, prior)[0]), abs=1e-9)
 
 
+@requires_java
 def test_the_same_persons(both):
     on_duckdb, on_spark, duckdb_report, spark_report = both
     query = "SELECT record_key, cluster_key FROM clusters ORDER BY record_key"
@@ -123,3 +127,19 @@ def test_the_same_persons(both):
     query = "SELECT record_key, record_key, match_probability FROM clusters"
     expected, got = _by_key(on_duckdb, query), _by_key(on_spark, query)
     assert max(abs(got[k][0] - p) for k, (p,) in expected.items()) <= 1e-9
+
+
+def test_the_engine_is_chosen_by_the_environment_of_the_run(monkeypatch, tmp_path):
+    assert Settings.from_env(environ={}).engine_choice().name == "duckdb"
+    chosen = Settings.from_env(environ={"KUNDENSTAMM_ENGINE": "Spark", "KUNDENSTAMM_SPARK_MASTER": "spark://h:7077",
+                                        "KUNDENSTAMM_WAREHOUSE": str(tmp_path / "w.duckdb")}).engine_choice()
+    assert (chosen.name, chosen.spark_master, chosen.work_dir) == ("spark", "spark://h:7077", tmp_path / "w.duckdb.spark")
+    with pytest.raises(ValueError, match="KUNDENSTAMM_ENGINE"):
+        Settings.from_env(environ={"KUNDENSTAMM_ENGINE": "flink"})
+    # The Dagster resource reads it when a run asks, not when the module was imported.
+    resource = KundenstammSettings()
+    monkeypatch.setenv("KUNDENSTAMM_ENGINE", "spark")
+    assert resource.settings().engine == "spark"
+    monkeypatch.setenv("KUNDENSTAMM_ENGINE", "duckdb")
+    assert resource.settings().engine == "duckdb"
+    assert KundenstammSettings(engine="spark").settings().engine == "spark"

@@ -50,7 +50,7 @@ def _duckdb_batch(sql: str, columns: Sequence[pd.Series]) -> pd.Series:
     batch = pa.table({f"a{i}": pa.Array.from_pandas(c) for i, c in enumerate(columns)})
     with _local_duckdb.cursor() as cursor:
         cursor.register("_batch", batch)
-        result = cursor.execute(f"SELECT {sql} AS v FROM _batch").to_arrow_table()["v"]
+        result = cursor.sql(f"SELECT {sql} AS v FROM _batch").to_arrow_table()["v"]
     # Nullable dtypes, so a NULL stays NULL (a NaN compares greater than everything in Spark).
     return result.to_pandas(types_mapper={pa.float64(): pd.Float64Dtype(), pa.int64(): pd.Int64Dtype()}.get)
 
@@ -79,6 +79,8 @@ def spark_session(master: str | None = None, shuffle_partitions: int = 8, driver
         .config("spark.sql.ansi.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # Fewer, larger batches for the DuckDB UDFs: each batch has a fixed cost.
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", "100000")
         .config("spark.ui.enabled", "false")
     )
     if driver_memory:
