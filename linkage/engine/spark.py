@@ -110,6 +110,13 @@ class SparkEngine:
     # ---------------------------------------------------------------- tables
     def adopt(self, name: str, path: Path) -> None:
         """A Parquet folder or file, written elsewhere (the warehouse), as table `name`."""
+        import pyarrow.parquet as pq
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        if Path(path).is_file() and pq.ParquetFile(path).metadata.num_rows == 0:
+            # Spark infers no schema from a file without row groups (a quiet day's empty delta).
+            self.spark.createDataFrame([], from_arrow_schema(pq.read_schema(path))).createOrReplaceTempView(name)
+            return
         self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
 
     def write_parquet(self, name: str) -> Path:
@@ -242,8 +249,10 @@ class SparkEngine:
             frame.createOrReplaceTempView(new)
         elif isinstance(statement, exp.Insert):
             name = _name(statement.this)
-            added = self.spark.sql(self._spark_sql(statement.expression))
-            self._materialise(name, self.spark.table(name).union(added))
+            # Only the new rows are computed and checkpointed; the table is the union of its
+            # parts (blocking inserts one part per rule), not rewritten whole each time.
+            added = self.spark.sql(self._spark_sql(statement.expression)).localCheckpoint(eager=True)
+            self.spark.table(name).union(added).createOrReplaceTempView(name)
         elif isinstance(statement, exp.Delete):
             name = _name(statement.this)
             condition = statement.args["where"].this

@@ -44,7 +44,8 @@ def stage_engine(con: duckdb.DuckDBPyConnection, choice: EngineChoice | None, in
         for name in inputs:
             if not warehouse.has_table(name):
                 continue
-            path = folder / "in" / f"{name}.parquet"
+            # Not "_name.parquet": Spark takes files starting with "_" for metadata and skips them.
+            path = folder / "in" / f"table-{name}.parquet"
             # A features row's fingerprint as DuckDB prints the row (clustering's
             # `linked_records`), so it is the same whichever engine linked last time.
             query = (f"SELECT *, {warehouse.row_fingerprint('t')} AS _row_fingerprint FROM {name} t"
