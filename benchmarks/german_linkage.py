@@ -169,13 +169,15 @@ def _measure(system: str, base: str, queue) -> None:
     queue.put({"seconds": seconds, "peak_mib": peak_mib, "scores": scores})
 
 
-def in_own_process(target, *args) -> dict:
+def in_own_process(target, *args, started=None) -> dict:
     """`target(*args, queue)` in a fresh process (its own peak memory); what it put on the
-    queue, or an error if it died without a word."""
+    queue, or an error if it died without a word. `started(process)` is called once it runs."""
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
     process = context.Process(target=target, args=(*args, queue))
     process.start()
+    if started is not None:
+        started(process)
     while True:
         try:
             result = queue.get(timeout=5)

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
-
+from linkage.engine import Connection, Engine, as_engine
 from linkage.settings import BlockingRule, LinkageSettings
 
 
@@ -30,19 +29,16 @@ class RuleCost:
     max_block_size: int
 
 
-def _key_type(con: duckdb.DuckDBPyConnection, table: str, expression: str) -> str:
-    return con.execute(f"DESCRIBE SELECT {expression} AS k FROM {table}").fetchall()[0][1]
-
-
-def _keys_sql(con: duckdb.DuckDBPyConnection, table: str, expression: str, refinements: tuple[str, ...] = ()) -> str:
+def _keys_sql(db: Engine, table: str, expression: str, refinements: tuple[str, ...] = ()) -> str:
     """One row per (record, key) with the record's refinement values; a LIST-valued key
     gives one row per element."""
-    key = "unnest(k)" if _key_type(con, table, expression).endswith("[]") else "k"
+    key = "unnest(k)" if db.is_list(table, expression) else "k"
     refine = "".join(f", ({r})::VARCHAR AS refine_{i}" for i, r in enumerate(refinements))
     passed = "".join(f", refine_{i}" for i in range(len(refinements)))
     return f"""
-        SELECT DISTINCT record_key, key{passed} FROM (
-            SELECT record_key, ({key})::VARCHAR AS key{passed}
+        SELECT DISTINCT record_key, key::VARCHAR AS key{passed} FROM (
+            -- unnest alone in its select: Spark's explode may not sit inside a cast
+            SELECT record_key, {key} AS key{passed}
             FROM (SELECT record_key, {expression} AS k{refine} FROM {table})
             WHERE k IS NOT NULL
         ) WHERE key IS NOT NULL
@@ -67,20 +63,20 @@ def _blocks_sql(rule: BlockingRule, keys: str, cap: int) -> str:
     """
 
 
-def _materialise_keys(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule) -> str:
+def _materialise_keys(db: Engine, table: str, rule: BlockingRule) -> str:
     name = f"_keys_{rule.name}"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {_keys_sql(con, table, rule.key, rule.refine_by)}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
     return name
 
 
-def _cost(con: duckdb.DuckDBPyConnection, rule: BlockingRule, keys: str, cap: int) -> RuleCost:
+def _cost(db: Engine, rule: BlockingRule, keys: str, cap: int) -> RuleCost:
     """Pairs the rule makes with this cap, from block sizes alone (no pair is made)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
-    pairs, refined = con.execute(
+    db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+    pairs, refined = db.rows(
         f"""SELECT coalesce(sum(n * (n - 1) // 2), 0),
                    (SELECT count(*) FROM _sizes WHERE n > {cap})
             FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, keys, cap)}) GROUP BY block)"""
-    ).fetchall()[0]
+    )[0]
     return RuleCost(rule.name, int(pairs), int(refined) if rule.refine_by else 0, cap)
 
 
@@ -102,11 +98,11 @@ def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int, delta: str | N
     """
 
 
-def _asymmetric_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: BlockingRule, delta: str | None = None) -> str:
+def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str | None = None) -> str:
     """A quoted number against the account's own: keys of one side meet the other's; with
     `delta`, a delta record on either side (two joins, each with one side restricted)."""
     keys = f"""
-        WITH a AS ({_keys_sql(con, table, rule.key)}), b AS ({_keys_sql(con, table, rule.other_key)}),
+        WITH a AS ({_keys_sql(db, table, rule.key)}), b AS ({_keys_sql(db, table, rule.other_key)}),
         small AS (SELECT key FROM b GROUP BY key HAVING count(*) <= {rule.max_block_size})"""
     if delta is None:
         return f"""{keys}
@@ -126,54 +122,56 @@ def _asymmetric_pairs_sql(con: duckdb.DuckDBPyConnection, table: str, rule: Bloc
     """
 
 
-def plan_blocking(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> dict[str, RuleCost]:
+def plan_blocking(con: Connection, settings: LinkageSettings) -> dict[str, RuleCost]:
     """The cap each symmetric rule runs with and what it will cost, within the pair budget.
 
     Leaves `_keys_<rule>` for `build_candidate_pairs`."""
-    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    db = as_engine(con)
+    records = db.rows(f"SELECT count(*) FROM {settings.table}")[0][0]
     budget = settings.pairs_per_record_budget * max(records, 1)
     symmetric = [r for r in settings.blocking_rules if r.other_key is None]
-    keys = {r.name: _materialise_keys(con, settings.table, r) for r in symmetric}
-    costs = {r.name: _cost(con, r, keys[r.name], r.max_block_size) for r in symmetric}
+    keys = {r.name: _materialise_keys(db, settings.table, r) for r in symmetric}
+    costs = {r.name: _cost(db, r, keys[r.name], r.max_block_size) for r in symmetric}
     for _ in range(6):
         if sum(c.pairs for c in costs.values()) <= budget:
             break
         for r in symmetric:
             if r.refine_by and costs[r.name].max_block_size > r.min_block_size:
                 cap = max(costs[r.name].max_block_size // 2, r.min_block_size)
-                costs[r.name] = _cost(con, r, keys[r.name], cap)
-    con.execute("DROP TABLE IF EXISTS _sizes")
+                costs[r.name] = _cost(db, r, keys[r.name], cap)
+    db.run("DROP TABLE IF EXISTS _sizes")
     return costs
 
 
-def build_candidate_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, delta: str | None = None,
+def build_candidate_pairs(con: Connection, settings: LinkageSettings, delta: str | None = None,
                           target: str = "candidate_pairs") -> dict[str, int]:
     """(Re)build `candidate_pairs(key_l, key_r, rules)`; returns the pairs each rule yields.
 
     With `delta` (a table with record_key; linkage/delta.py), only the pairs with a record
     in it, into `target`; the plan (caps within the budget) is that of all records."""
-    costs = plan_blocking(con, settings)
-    con.execute("CREATE OR REPLACE TEMP TABLE _rule_pairs (key_l VARCHAR, key_r VARCHAR, rule VARCHAR)")
+    db = as_engine(con)
+    costs = plan_blocking(db, settings)
+    db.run("CREATE OR REPLACE TEMP TABLE _rule_pairs (key_l VARCHAR, key_r VARCHAR, rule VARCHAR)")
     per_rule: dict[str, int] = {}
     for rule in settings.blocking_rules:
         if rule.other_key is None:
             keys = f"_keys_{rule.name}"
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+            db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
             pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size, delta)
         else:
-            pairs = _asymmetric_pairs_sql(con, settings.table, rule, delta)
-        con.execute(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
-        per_rule[rule.name] = con.execute(
-            "SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name]
-        ).fetchall()[0][0]
+            pairs = _asymmetric_pairs_sql(db, settings.table, rule, delta)
+        db.run(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
+        per_rule[rule.name] = db.rows("SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name])[0][0]
         if rule.other_key is None:
-            con.execute(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes")
-    con.execute(
+            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes")
+    # list_sort(list(...)), not list(... ORDER BY ...): the same in DuckDB, and Spark's
+    # collect_list has no ORDER BY.
+    db.run(
         f"""
         CREATE OR REPLACE TABLE {target} AS
-        SELECT key_l, key_r, list(rule ORDER BY rule) AS rules
+        SELECT key_l, key_r, list_sort(list(rule)) AS rules
         FROM _rule_pairs GROUP BY key_l, key_r
         """
     )
-    con.execute("DROP TABLE _rule_pairs")
+    db.run("DROP TABLE _rule_pairs")
     return per_rule

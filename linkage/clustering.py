@@ -26,10 +26,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import duckdb
 import pandas as pd
 
-from linkage.comparisons import any_level_sql
+from linkage.comparisons import any_level_sql, gamma_column
+from linkage.engine import Connection, as_engine
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 
@@ -46,14 +46,15 @@ class ClusterReport:
         return 1 - self.clusters / self.records if self.records else 0.0
 
 
-def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
+def build_review_decisions(con: Connection) -> int:
     """The latest analyst decision per pair, from `raw_reviews` (if any were delivered)."""
-    con.execute(
+    db = as_engine(con)
+    db.run(
         "CREATE TABLE IF NOT EXISTS raw_reviews (key_l VARCHAR, key_r VARCHAR, decision VARCHAR, "
         "reviewer VARCHAR, decided_at VARCHAR, _file_hash VARCHAR, _file_name VARCHAR, _record_number BIGINT, "
         "_line_hint BIGINT, _file_date TIMESTAMP, _loaded_at TIMESTAMP)"
     )
-    con.execute(
+    db.run(
         """
         CREATE OR REPLACE TABLE review_decisions AS
         SELECT least(trim(key_l), trim(key_r)) AS key_l, greatest(trim(key_l), trim(key_r)) AS key_r,
@@ -67,14 +68,15 @@ def build_review_decisions(con: duckdb.DuckDBPyConnection) -> int:
                      _loaded_at DESC, _record_number DESC) = 1
         """
     )
-    return con.execute("SELECT count(*) FROM review_decisions").fetchall()[0][0]
+    return db.rows("SELECT count(*) FROM review_decisions")[0][0]
 
 
-def _connected_components(con: duckdb.DuckDBPyConnection, table: str, edges: str = "_edges") -> None:
+def _connected_components(con: Connection, table: str, edges: str = "_edges") -> None:
     """Label propagation: every record takes the smallest key reachable over `edges`."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
+    db = as_engine(con)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
     while True:
-        con.execute(
+        db.run(
             f"""
             CREATE OR REPLACE TEMP TABLE _next AS
             WITH both_ways AS (
@@ -87,10 +89,10 @@ def _connected_components(con: duckdb.DuckDBPyConnection, table: str, edges: str
             FROM _labels l LEFT JOIN offered o USING (record_key)
             """
         )
-        changed = con.execute(
+        changed = db.rows(
             "SELECT count(*) FROM _next n JOIN _labels l USING (record_key) WHERE n.label <> l.label"
-        ).fetchall()[0][0]
-        con.execute("DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
+        )[0][0]
+        db.run("DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
         if not changed:
             return
 
@@ -139,27 +141,28 @@ LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_
 LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, fingerprint VARCHAR)"
 
 
-def previous_co_members(con: duckdb.DuckDBPyConnection) -> None:
+def previous_co_members(con: Connection) -> None:
     """`_co_members(key_l, key_r)`: every two records that were one person in the last run.
 
     Yesterday's persons are the components of `linked_pairs`: the clustering joins a
     person's records only over links, and remembers the links inside each person. A
     record that changed or left since still joins its neighbours here, which is the point:
     two unchanged records linked only through it are still known to have been one person."""
-    con.execute(LINKED_PAIRS_DDL)
-    con.execute(
+    db = as_engine(con)
+    db.run(LINKED_PAIRS_DDL)
+    db.run(
         "CREATE OR REPLACE TEMP TABLE _linked_records AS "
         "SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs"
     )
     _connected_components(con, "_linked_records", "linked_pairs")
-    con.execute(
+    db.run(
         """
         CREATE OR REPLACE TEMP TABLE _co_members AS
         SELECT a.record_key AS key_l, b.record_key AS key_r
         FROM _labels a JOIN _labels b ON a.label = b.label AND a.record_key < b.record_key
         """
     )
-    con.execute("DROP TABLE _labels; DROP TABLE _linked_records")
+    db.run("DROP TABLE _labels; DROP TABLE _linked_records")
 
 
 def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_SETTINGS) -> float:
@@ -170,27 +173,33 @@ def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_S
 
 
 def build_clusters(
-    con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS,
-    remember_links: bool = False,
+    con: Connection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS,
+    remember_links: bool = False, review_decisions: int | None = None,
 ) -> ClusterReport:
     """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record.
 
     Earlier links in `linked_pairs` are honoured when the table exists; `remember_links`
     replaces it with this clustering's links (the pipeline's run does, a one-off linkage or
-    a look-ahead such as erasure's does not)."""
-    decisions = build_review_decisions(con)
+    a look-ahead such as erasure's does not). `review_decisions`: how many the warehouse
+    already built into `review_decisions` (`build_review_decisions`), when the clustering
+    runs on another engine (linkage/engine/stage.py); otherwise they are built here."""
+    db = as_engine(con)
+    decisions = build_review_decisions(con) if review_decisions is None else review_decisions
     previous_co_members(con)
     keep = keep_link_probability(threshold, settings)
     contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
+    # The columns of both by name (Spark's SQL has no UNION BY NAME).
+    scored = ", ".join(["key_l", "key_r", *(gamma_column(c) for c in settings.comparisons),
+                        "match_weight", "match_probability"])
     # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
-    con.execute("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
+    db.run("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
     # Records of the last run's persons whose features are what that run linked them on.
-    con.execute(LINKED_RECORDS_DDL)
-    con.execute(
+    db.run(LINKED_RECORDS_DDL)
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _unchanged AS
         SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
-        WHERE r.fingerprint = md5(CAST(f AS VARCHAR))
+        WHERE r.fingerprint = {db.row_fingerprint('f')}
         """
     )
     # Pairs of the last run's persons kept: candidates below the threshold (above it they
@@ -198,17 +207,17 @@ def build_clusters(
     # bar (`by_score`) or when neither record changed: two unchanged records bring no new
     # evidence, so only the re-estimated model could part them, and a re-fit must not move
     # ids. `was_link` marks those that were links themselves.
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _kept_links AS
-        SELECT key_l, key_r, was_link, by_score FROM (
-            SELECT s.key_l, s.key_r, s.match_probability >= {keep!r} AS by_score,
-                   EXISTS (SELECT 1 FROM linked_pairs p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) AS was_link
-            FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
-                  UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
-            JOIN _co_members USING (key_l, key_r)
-        )
-        WHERE by_score OR (key_l IN (SELECT record_key FROM _unchanged) AND key_r IN (SELECT record_key FROM _unchanged))
+        SELECT s.key_l, s.key_r, lp.key_l IS NOT NULL AS was_link, s.match_probability >= {keep!r} AS by_score
+        FROM (SELECT key_l, key_r, match_probability FROM scored_pairs WHERE match_probability < {threshold}
+              UNION ALL SELECT key_l, key_r, match_probability FROM relinked_pairs) s
+        JOIN _co_members c ON c.key_l = s.key_l AND c.key_r = s.key_r
+        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM linked_pairs) lp ON lp.key_l = s.key_l AND lp.key_r = s.key_r
+        LEFT JOIN _unchanged ul ON ul.record_key = s.key_l
+        LEFT JOIN _unchanged ur ON ur.record_key = s.key_r
+        WHERE s.match_probability >= {keep!r} OR (ul.record_key IS NOT NULL AND ur.record_key IS NOT NULL)
         """
     )
     # `evidence`: the pair links on today's score (or yesterday's bar, or an analyst); a
@@ -216,31 +225,35 @@ def build_clusters(
     # nothing of how sure a record's link is, so it does not count towards confidence
     # (on a rerun a record changed yesterday counts as unchanged, and its confidence must
     # stay what it was).
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _edges AS
-        SELECT key_l, key_r, match_weight, match_probability,
-               CASE WHEN NOT EXISTS (SELECT 1 FROM _co_members p WHERE p.key_l = s.key_l AND p.key_r = s.key_r) THEN 0
-                    WHEN s.key_l IN (SELECT record_key FROM _unchanged) AND s.key_r IN (SELECT record_key FROM _unchanged)
+        -- Joins, not EXISTS / IN in the select list: Spark plans those only in a filter.
+        SELECT s.key_l, s.key_r, match_weight, match_probability,
+               CASE WHEN p.key_l IS NULL THEN 0 WHEN ul.record_key IS NOT NULL AND ur.record_key IS NOT NULL
                     THEN 2 ELSE 1 END AS priority, candidate,
-               match_probability >= {threshold}
-                   OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.by_score) AS evidence
-        FROM (SELECT *, true AS candidate FROM scored_pairs
-              UNION ALL BY NAME SELECT *, false AS candidate FROM relinked_pairs) s
-        WHERE (match_probability >= {threshold}
-               OR EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r))
+               match_probability >= {threshold} OR kb.key_l IS NOT NULL AS evidence
+        FROM (SELECT {scored}, true AS candidate FROM scored_pairs
+              UNION ALL SELECT {scored}, false AS candidate FROM relinked_pairs) s
+        LEFT JOIN _co_members p ON p.key_l = s.key_l AND p.key_r = s.key_r
+        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM _kept_links) k ON k.key_l = s.key_l AND k.key_r = s.key_r
+        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM _kept_links WHERE by_score) kb ON kb.key_l = s.key_l AND kb.key_r = s.key_r
+        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
+               ON d.key_l = s.key_l AND d.key_r = s.key_r
+        LEFT JOIN _unchanged ul ON ul.record_key = s.key_l
+        LEFT JOIN _unchanged ur ON ur.record_key = s.key_r
+        WHERE (match_probability >= {threshold} OR k.key_l IS NOT NULL)
           AND NOT ({veto})
-          AND NOT EXISTS (SELECT 1 FROM review_decisions d
-                          WHERE d.key_l = s.key_l AND d.key_r = s.key_r AND d.decision = 'different')
+          AND d.key_l IS NULL
         UNION ALL
         SELECT key_l, key_r, 1e6, 1.0, 3, true, true FROM review_decisions WHERE decision = 'same'
         """
     )
-    linked = con.execute("SELECT count(*) FROM _edges").fetchall()[0][0]
+    linked = db.rows("SELECT count(*) FROM _edges")[0][0]
     _connected_components(con, settings.table)
     # A kept link is no contradiction: the evidence is the one it was linked on before.
     # (Another pair of yesterday's person with a contradiction is new: it was no candidate then.)
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
         SELECT key_l, key_r FROM scored_pairs s
@@ -252,36 +265,36 @@ def build_clusters(
         UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
         """
     )
-    troubled = con.execute(
+    troubled = db.frame(
         """
         SELECT DISTINCT a.label FROM _cannot c
         JOIN _labels a ON a.record_key = c.key_l JOIN _labels b ON b.record_key = c.key_r
         WHERE a.label = b.label
         """
-    ).df()["label"].tolist()
+    )["label"].tolist()
     if troubled:
-        con.register("_troubled", pd.DataFrame({"label": troubled}))
-        edges = con.execute(
+        db.register("_troubled", pd.DataFrame({"label": troubled}))
+        edges = db.frame(
             "SELECT e.* FROM _edges e JOIN _labels l ON l.record_key = e.key_l WHERE l.label IN (SELECT label FROM _troubled)"
-        ).df()
-        cannot = con.execute(
+        )
+        cannot = db.rows(
             "SELECT c.key_l, c.key_r FROM _cannot c JOIN _labels l ON l.record_key = c.key_l "
             "WHERE l.label IN (SELECT label FROM _troubled)"
-        ).fetchall()
+        )
         relabel = _constrained_split(edges, set(cannot))
-        con.register("_relabel", pd.DataFrame({"record_key": list(relabel), "label": list(relabel.values())}))
-        con.execute("UPDATE _labels l SET label = r.label FROM _relabel r WHERE l.record_key = r.record_key")
-        con.unregister("_relabel")
-        con.unregister("_troubled")
-    # A record's confidence is its strongest link inside its own cluster.
-    # A record held in its person only by pairs kept because nothing changed keeps the
-    # confidence the last run gave it: those pairs are yesterday's evidence, not today's.
-    had_clusters = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'clusters' "
-                               "AND NOT temporary").fetchall()[0][0]
-    con.execute("CREATE OR REPLACE TEMP TABLE _previous_confidence AS "
-                + ("SELECT record_key, match_probability FROM clusters" if had_clusters
-                   else "SELECT NULL::VARCHAR AS record_key, NULL::DOUBLE AS match_probability LIMIT 0"))
-    con.execute(
+        db.register("_relabel", pd.DataFrame({"record_key": list(relabel), "label": list(relabel.values())}))
+        # A new table, not UPDATE ... FROM: Spark tables are files, rewritten whole.
+        db.run("CREATE OR REPLACE TEMP TABLE _next AS SELECT l.record_key, coalesce(r.label, l.label) AS label "
+               "FROM _labels l LEFT JOIN _relabel r USING (record_key); DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
+        db.unregister("_relabel")
+        db.unregister("_troubled")
+    # A record's confidence is its strongest link inside its own cluster. A record held in
+    # its person only by pairs kept because nothing changed keeps the confidence the last
+    # run gave it: those pairs are yesterday's evidence, not today's.
+    db.run("CREATE OR REPLACE TEMP TABLE _previous_confidence AS "
+           + ("SELECT record_key, match_probability FROM clusters" if db.has_table("clusters")
+              else "SELECT CAST(NULL AS VARCHAR) AS record_key, CAST(NULL AS DOUBLE) AS match_probability LIMIT 0"))
+    db.run(
         """
         CREATE OR REPLACE TABLE clusters AS
         WITH inside AS (
@@ -307,7 +320,7 @@ def build_clusters(
     )
     if remember_links:
         # The links inside the persons just built; those the split rejected are forgotten.
-        con.execute(
+        db.run(
             """
             CREATE OR REPLACE TABLE linked_pairs AS
             SELECT DISTINCT e.key_l, e.key_r FROM _edges e
@@ -315,14 +328,14 @@ def build_clusters(
             WHERE x.cluster_key = y.cluster_key
             """
         )
-        con.execute(
+        db.run(
             f"""
             CREATE OR REPLACE TABLE linked_records AS
-            SELECT f.record_key, md5(CAST(f AS VARCHAR)) AS fingerprint FROM {settings.table} f
+            SELECT f.record_key, {db.row_fingerprint('f')} AS fingerprint FROM {settings.table} f
             WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
             """
         )
-    con.execute("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged; "
-                "DROP TABLE _previous_confidence")
-    records, clusters = con.execute("SELECT count(*), count(DISTINCT cluster_key) FROM clusters").fetchall()[0]
+    db.run("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged; "
+           "DROP TABLE _previous_confidence")
+    records, clusters = db.rows("SELECT count(*), count(DISTINCT cluster_key) FROM clusters")[0]
     return ClusterReport(records, clusters, linked, len(troubled), decisions)

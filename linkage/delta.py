@@ -35,9 +35,12 @@ import duckdb
 
 from linkage.blocking import build_candidate_pairs
 from linkage.features import relearn_first_name_variants
-from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters
+from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters, build_review_decisions
+from linkage.engine import EngineChoice
+from linkage.engine.stage import stage_engine
 from linkage.model import ScoringReport, score_earlier_links, score_pairs, score_with_model, scoring_report
 from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
+from linkage.pipeline import HISTORY_TABLES, SCORING_TABLES
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 HASHES_DDL = "CREATE TABLE IF NOT EXISTS linkage_feature_hashes (record_key VARCHAR PRIMARY KEY, content_hash VARCHAR)"
@@ -175,14 +178,18 @@ def _record_seconds(con: duckdb.DuckDBPyConnection, run_at: datetime, column: st
     con.execute(f"UPDATE linkage_run SET {sets} WHERE run_at = ?", [run_at])
 
 
-def build_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, plan: LinkagePlan, run_at: datetime) -> dict[str, int]:
-    """`candidate_pairs` for the plan: all of them, or those touching the delta replaced."""
+def build_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, plan: LinkagePlan, run_at: datetime,
+                engine: EngineChoice | None = None) -> dict[str, int]:
+    """`candidate_pairs` for the plan: all of them, or those touching the delta replaced;
+    the blocking on `engine` (default: the warehouse's DuckDB)."""
     start = time.perf_counter()
     if plan.mode != "delta":
-        per_rule = build_candidate_pairs(con, settings)
+        with stage_engine(con, engine, (settings.table,), ("candidate_pairs",), settings.table) as db:
+            per_rule = build_candidate_pairs(db, settings)
     else:
         con.execute("CREATE OR REPLACE TEMP TABLE _delta_live AS SELECT record_key FROM linkage_delta WHERE change <> 'gone'")
-        per_rule = build_candidate_pairs(con, settings, delta="_delta_live", target="delta_candidate_pairs")
+        with stage_engine(con, engine, (settings.table, "_delta_live"), ("delta_candidate_pairs",), settings.table) as db:
+            per_rule = build_candidate_pairs(db, settings, delta="_delta_live", target="delta_candidate_pairs")
         # Every pair touching the delta goes (a gone record's, a changed record's old ones);
         # the delta's pairs as the rules give them now come in.
         con.execute("""DELETE FROM candidate_pairs WHERE key_l IN (SELECT record_key FROM linkage_delta)
@@ -204,13 +211,17 @@ def _commit_hashes(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pl
                     f"FROM {settings.table}")
 
 
-def score_for_plan(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> ScoringReport:
+def score_for_plan(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
+                   engine: EngineChoice | None = None) -> ScoringReport:
     """`scored_pairs` for the plan of `current_plan`: fitted and stored, or scored by the
-    stored model (all pairs, or the delta's, the others kept as they are)."""
+    stored model (all pairs, or the delta's, the others kept as they are). A fit (the
+    heavy part) runs on `engine`; scoring by the stored model stays in the warehouse."""
     start = time.perf_counter()
     run_at, plan = current_plan(con)
     if plan.mode == "refit":
-        report = score_pairs(con, settings)
+        with stage_engine(con, engine, (settings.table, "candidate_pairs", "linked_pairs"), SCORING_TABLES,
+                          settings.table) as db:
+            report = score_pairs(db, settings)
         model = save_model(con, settings, run_at, plan.reason)
         pairs = report.pairs_scored
     else:
@@ -256,16 +267,20 @@ def compare_clusters(con: duckdb.DuckDBPyConnection, before: str, after: str) ->
     return ClusterDiff(*row)
 
 
-def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings) -> tuple[ClusterReport, ClusterDiff]:
+def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings,
+                     engine: EngineChoice | None = None) -> tuple[ClusterReport, ClusterDiff]:
     """`clusters` over all pairs (as every run), remembering the links, and how many
-    persons that touched compared with the last run."""
+    persons that touched compared with the last run; the clustering on `engine`."""
     start = time.perf_counter()
     run_at, _ = current_plan(con)
     con.execute(LINKED_PAIRS_DDL)
     con.execute(f"CREATE OR REPLACE TABLE {LINKS_BEFORE} AS SELECT * FROM linked_pairs")
     con.execute("CREATE TABLE IF NOT EXISTS clusters (record_key VARCHAR, cluster_key VARCHAR, match_probability DOUBLE)")
     con.execute("CREATE OR REPLACE TEMP TABLE _clusters_before AS SELECT record_key, cluster_key FROM clusters")
-    report = build_clusters(con, threshold, settings, remember_links=True)
+    decisions = build_review_decisions(con)
+    with stage_engine(con, engine, (settings.table, "scored_pairs", "relinked_pairs", *HISTORY_TABLES),
+                      ("clusters", "linked_pairs", "linked_records"), settings.table) as db:
+        report = build_clusters(db, threshold, settings, remember_links=True, review_decisions=decisions)
     diff = compare_clusters(con, "_clusters_before", "clusters")
     con.execute("DROP TABLE _clusters_before")
     _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -20,6 +19,7 @@ from linkage.comparisons import (
     NULL_LEVEL, any_level_sql, comparison_vectors_sql, gamma_column, term_frequency_columns, term_frequency_levels,
     tf_value_column,
 )
+from linkage.engine import Connection, as_engine
 from linkage.settings import LinkageSettings
 
 
@@ -31,24 +31,25 @@ class ScoringReport:
     pairs_by_probability: dict[str, int] = field(default_factory=dict)
 
 
-def _create_u_sample(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, seed: int = 42) -> None:
-    n = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+def _create_u_sample(con: Connection, settings: LinkageSettings, seed: int = 42) -> None:
+    db = as_engine(con)
+    n = db.rows(f"SELECT count(*) FROM {settings.table}")[0][0]
     wanted = min(max(settings.u_sample_pairs_per_record * n, settings.u_sample_pairs_min), settings.u_sample_pairs)
     sample = int(min(wanted, max(n * (n - 1) // 2, 1)))
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _indexed AS
         SELECT row_number() OVER (ORDER BY record_key) - 1 AS i, record_key FROM {settings.table}
         """
     )
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _random_pairs AS
         SELECT a.record_key AS key_l, b.record_key AS key_r
         -- Hashes, not random(): random() over parallel threads differs from run to run, and
         -- the same data must give the same model.
-        FROM (SELECT (hash(range, {seed}) % {n})::BIGINT AS i, (hash(range, {seed + 1}) % {n})::BIGINT AS j
-              FROM range({sample})) s
+        FROM (SELECT {db.hash_mod(f"range, {seed}", n)} AS i, {db.hash_mod(f"range, {seed + 1}", n)} AS j
+              FROM {db.numbers(sample)}) s
         JOIN _indexed a ON a.i = s.i JOIN _indexed b ON b.i = s.j
         WHERE s.i <> s.j
         """
@@ -69,13 +70,14 @@ def _level_shares(frame: pd.DataFrame, column: str, levels: int, weights: np.nda
     return shares
 
 
-def estimate_u(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+def estimate_u(con: Connection, settings: LinkageSettings) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    db = as_engine(con)
     _create_u_sample(con, settings)
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
-    vectors = con.execute(
+    vectors = db.frame(
         f"SELECT {columns}, count(*) AS n FROM ({comparison_vectors_sql(settings, '_random_pairs')}) GROUP BY ALL ORDER BY ALL"
-    ).df()
-    con.execute("DROP TABLE _random_pairs; DROP TABLE _indexed")
+    )
+    db.run("DROP TABLE _random_pairs; DROP TABLE _indexed")
     u = {}
     for comparison in settings.comparisons:
         column = gamma_column(comparison)
@@ -186,10 +188,11 @@ def _parameters_frame(settings: LinkageSettings, m: dict[str, np.ndarray], u: di
     return pd.DataFrame(rows)
 
 
-def build_term_frequencies(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> None:
-    con.execute("CREATE OR REPLACE TABLE term_frequencies (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
+def build_term_frequencies(con: Connection, settings: LinkageSettings) -> None:
+    db = as_engine(con)
+    db.run("CREATE OR REPLACE TABLE term_frequencies (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
     for column in sorted({column for _, _, column in term_frequency_levels(settings)}):
-        con.execute(
+        db.run(
             f"""INSERT INTO term_frequencies
             SELECT '{column}', {column}::VARCHAR, count(*) / sum(count(*)) OVER ()
             FROM {settings.table} WHERE {column} IS NOT NULL GROUP BY {column}"""
@@ -208,7 +211,7 @@ def _exact_sum_sql(expression: str) -> str:
     return f"sum(({expression})::DECIMAL(38, 18))::DOUBLE"
 
 
-def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs: float, max_iterations: int = 100) -> float:
+def refine_random_match(con: Connection, start: float, all_pairs: float, max_iterations: int = 100) -> float:
     """The chance that two random records match, re-estimated over the candidates' full
     evidence (term frequencies included), m and u held fixed.
 
@@ -217,12 +220,13 @@ def refine_random_match(con: duckdb.DuckDBPyConnection, start: float, all_pairs:
     each candidate counts with its posterior under its full weight (the M-step for the
     mixing share), and pairs that no blocking rule proposed count as non-matches.
     """
+    db = as_engine(con)
     share = start
     for _ in range(max_iterations):
         logit = math.log2(share / (1 - share))
-        expected = con.execute(
+        expected = db.rows(
             f"SELECT coalesce({_exact_sum_sql(f'1 / (1 + pow(2, -(evidence + {logit!r})))')}, 0) FROM _evidence"
-        ).fetchall()[0][0]
+        )[0][0]
         updated = _repeatable(min(max(expected / all_pairs, 1e-15), 0.5))
         if abs(math.log(updated / share)) < 1e-4:
             return updated
@@ -289,7 +293,7 @@ def _counted_u(settings: LinkageSettings, u: dict[str, np.ndarray], non_matches:
 
 
 def refine_by_full_evidence(
-    con: duckdb.DuckDBPyConnection, settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray],
+    con: Connection, settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray],
     random_match: float, all_pairs: float, iterations: int, comparable: dict[str, float] | None = None,
 ) -> tuple[dict[str, np.ndarray], float, dict[str, np.ndarray]]:
     """EM once more, over the candidate pairs themselves rather than their patterns, so
@@ -300,13 +304,19 @@ def refine_by_full_evidence(
     disagree on birth date and address. Weighing every pair by its full evidence keeps
     them apart. Pairs no blocking rule proposed count as non-matches for the prior.
     """
+    db = as_engine(con)
     names = [c.name for c in settings.comparisons]
     # Many candidates: the estimates from a repeatable sample of them are as good and
     # each round costs a fraction (the expected matches are scaled back up).
-    candidates = con.execute("SELECT count(*) FROM _tf_vectors").fetchall()[0][0]
+    candidates = db.rows("SELECT count(*) FROM _tf_vectors")[0][0]
     per_million = min(1_000_000, int(settings.em_sample_pairs / max(candidates, 1) * 1_000_000))
-    sample = f"hash(key_l, key_r) % 1000000 < {per_million}"
     share = per_million / 1_000_000
+    sampled = "_tf_vectors"
+    if per_million < 1_000_000:
+        # The sample drawn once, not again in every round (on Spark the hash is a UDF).
+        db.run(f"CREATE OR REPLACE TEMP TABLE _em_sample AS SELECT * FROM _tf_vectors "
+               f"WHERE {db.hash_mod('key_l, key_r', 1000000)} < {per_million}")
+        sampled = "_em_sample"
     # A vetoed pair is two people whatever else it shares (a mother and son with one
     # e-mail): counted as a match it would teach m that matches share e-mails, not names.
     vetoed = any_level_sql(settings, settings.vetoes)
@@ -315,12 +325,12 @@ def refine_by_full_evidence(
         posterior = f"CASE WHEN {vetoed} THEN 0 ELSE 1 / (1 + pow(2, -({_evidence_sql(settings, m, u)} + {logit!r}))) END"
         sets = ", ".join(f"({gamma_column(c)})" for c in settings.comparisons)
         picks = ", ".join(gamma_column(c) for c in settings.comparisons)
-        rows = con.execute(
+        rows = db.frame(
             f"""SELECT {picks}, GROUPING({picks}) AS grouping_id, {_exact_sum_sql('post')} AS matched,
                        count(*) AS pairs
-                FROM (SELECT *, {posterior} AS post FROM _tf_vectors WHERE {sample})
+                FROM (SELECT *, {posterior} AS post FROM {sampled})
                 GROUP BY GROUPING SETS ({sets}, ())"""
-        ).df()
+        )
         everything = rows[rows["grouping_id"] == (1 << len(names)) - 1]["matched"].sum() / share
         updated = {}
         non_matches = {}
@@ -342,11 +352,13 @@ def refine_by_full_evidence(
         random_match = new_match
         if change < 1e-4:
             break
+    db.run("DROP TABLE IF EXISTS _em_sample")
     return m, random_match, u
 
 
-def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
+def _create_tf_vectors(con: Connection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
     """`_tf_vectors`: `vectors` with each term-frequency level's frequency looked up once."""
+    db = as_engine(con)
     joins, columns = [], []
     for comparison, column in term_frequency_columns(settings):
         alias = f"t_{comparison.name}"
@@ -354,8 +366,8 @@ def _create_tf_vectors(con: duckdb.DuckDBPyConnection, settings: LinkageSettings
                      f"AND {alias}.value = v.{tf_value_column(comparison)}")
         columns.append(f"{alias}.tf AS tf_{comparison.name}")
     gammas = ", ".join(f"v.{gamma_column(c)}" for c in settings.comparisons)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
-                f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
+           f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")
 
 
 def _scores_sql(settings: LinkageSettings, prior_weight: float) -> str:
@@ -371,7 +383,7 @@ _NO_LONGER_CANDIDATES = """(
     WHERE NOT EXISTS (SELECT 1 FROM candidate_pairs c WHERE c.key_l = l.key_l AND c.key_r = l.key_r))"""
 
 
-def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, prior_weight: float,
+def score_earlier_links(con: Connection, settings: LinkageSettings, prior_weight: float,
                         m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> int:
     """`relinked_pairs`: the pairs of the last run's persons (`previous_co_members`, see
     clustering.py) that no blocking rule proposes, scored by the model just fitted, in
@@ -381,53 +393,58 @@ def score_earlier_links(con: duckdb.DuckDBPyConnection, settings: LinkageSetting
     otherwise drop the link between two records that did not change. They stay out of
     `scored_pairs`, so the model, the review queue and the contradictions are those of
     the candidates alone, the same in every run on the same records."""
+    db = as_engine(con)
     previous_co_members(con)
     scored = score_with_model(con, settings, _NO_LONGER_CANDIDATES, "relinked_pairs", prior_weight, m, u)
-    con.execute("DROP TABLE _co_members")
+    db.run("DROP TABLE _co_members")
     return scored
 
 
-def score_with_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pairs: str, target: str,
+def score_with_model(con: Connection, settings: LinkageSettings, pairs: str, target: str,
                      prior_weight: float, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> int:
     """(Re)create the table `target` (the columns of `scored_pairs`) for the pairs in `pairs`
     (a table or sub-query with key_l, key_r), scored by the given parameters and the
     `term_frequencies` table as it is: nothing is estimated. Returns the pairs scored."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _score_vectors AS {comparison_vectors_sql(settings, pairs)}")
+    db = as_engine(con)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _score_vectors AS {comparison_vectors_sql(settings, pairs)}")
     _create_tf_vectors(con, settings, "_score_vectors")
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TABLE {target} AS
         SELECT {_scores_sql(settings, prior_weight)}
         FROM (SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors)
         """
     )
-    con.execute("DROP TABLE _score_vectors; DROP TABLE _tf_vectors")
-    return con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
+    db.run("DROP TABLE _score_vectors; DROP TABLE _tf_vectors")
+    return db.rows(f"SELECT count(*) FROM {target}")[0][0]
 
 
-def scoring_report(con: duckdb.DuckDBPyConnection, iterations: int, random_match: float) -> ScoringReport:
+def scoring_report(con: Connection, iterations: int, random_match: float) -> ScoringReport:
     """The figures of `scored_pairs` as it is now."""
-    buckets = con.execute(
+    db = as_engine(con)
+    buckets = db.rows(
         """SELECT CASE WHEN match_probability >= 0.99 THEN '>=0.99' WHEN match_probability >= 0.9 THEN '0.9-0.99'
                        WHEN match_probability >= 0.5 THEN '0.5-0.9' ELSE '<0.5' END, count(*)
            FROM scored_pairs GROUP BY 1"""
-    ).fetchall()
-    total = con.execute("SELECT count(*) FROM scored_pairs").fetchall()[0][0]
+    )
+    total = db.rows("SELECT count(*) FROM scored_pairs")[0][0]
     return ScoringReport(total, iterations, random_match, dict(buckets))
 
 
-def len_candidates(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("SELECT count(*) FROM candidate_pairs").fetchall()[0][0]
+def len_candidates(con: Connection) -> int:
+    db = as_engine(con)
+    return db.rows("SELECT count(*) FROM candidate_pairs")[0][0]
 
 
-def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> ScoringReport:
+def score_pairs(con: Connection, settings: LinkageSettings) -> ScoringReport:
     """Compare every candidate pair, estimate the model, and write `scored_pairs` and
     `model_parameters` (and `model_prior`)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _vectors AS {comparison_vectors_sql(settings, 'candidate_pairs')}")
+    db = as_engine(con)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _vectors AS {comparison_vectors_sql(settings, 'candidate_pairs')}")
     columns = ", ".join(gamma_column(c) for c in settings.comparisons)
-    patterns = con.execute(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL ORDER BY ALL").df()
+    patterns = db.frame(f"SELECT {columns}, count(*) AS n FROM _vectors GROUP BY ALL ORDER BY ALL")
     u, random_patterns = estimate_u(con, settings)
-    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    records = db.rows(f"SELECT count(*) FROM {settings.table}")[0][0]
     all_pairs = max(records * (records - 1) / 2, 1.0)
     candidates = int(patterns["n"].sum()) if len(patterns) else 0
     if len(patterns):
@@ -443,31 +460,31 @@ def score_pairs(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> Sc
         random_match = 1e-6
     build_term_frequencies(con, settings)
     _create_tf_vectors(con, settings)
-    con.execute("DROP TABLE _vectors")
+    db.run("DROP TABLE _vectors")
     if len(patterns) and settings.full_evidence_iterations:
         m, random_match, u = refine_by_full_evidence(
             con, settings, m, u, random_match, all_pairs, settings.full_evidence_iterations,
             comparable_pairs(random_patterns, settings, all_pairs))
-    con.register("_parameters", _parameters_frame(settings, m, u))
-    con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
-    con.unregister("_parameters")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _evidence AS SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors")
-    con.execute("DROP TABLE _tf_vectors")
+    db.register("_parameters", _parameters_frame(settings, m, u))
+    db.run("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM _parameters")
+    db.unregister("_parameters")
+    db.run(f"CREATE OR REPLACE TEMP TABLE _evidence AS SELECT *, {_evidence_sql(settings, m, u)} AS evidence FROM _tf_vectors")
+    db.run("DROP TABLE _tf_vectors")
     # u comes from random pairs, so the prior must be the chance that two *random* records
     # match; the share among candidates would count the blocking agreement twice.
     random_match = refine_random_match(con, random_match, all_pairs)
     prior_weight = math.log2(random_match / (1 - random_match))
-    con.execute(
+    db.run(
         f"CREATE OR REPLACE TABLE model_prior AS SELECT {share!r}::DOUBLE AS match_share_among_candidates, "
         f"{random_match!r}::DOUBLE AS match_probability_random_pair, {prior_weight!r}::DOUBLE AS prior_weight"
     )
-    con.execute(
+    db.run(
         f"""
         CREATE OR REPLACE TABLE scored_pairs AS
         SELECT {_scores_sql(settings, prior_weight)}
         FROM _evidence
         """
     )
-    con.execute("DROP TABLE _evidence")
+    db.run("DROP TABLE _evidence")
     score_earlier_links(con, settings, prior_weight, m, u)
     return scoring_report(con, iterations, random_match)

@@ -150,7 +150,7 @@ def _missing(*columns: str) -> str:
 def deletion_variants(column: str) -> str:
     return (
         f"CASE WHEN {column} IS NOT NULL THEN list_concat([{column}], "
-        f"list_transform(range(1, length({column}) + 1), lambda i: {column}[:i - 1] || {column}[i + 1:])) END"
+        f"list_transform(range(1, length({column}) + 1), lambda i: left({column}, i - 1) || substring({column}, i + 1))) END"
     )
 
 
@@ -251,7 +251,7 @@ GERMAN_SETTINGS = LinkageSettings(
                       "AND list_has_any(string_split(l.first_name_std, ' '), string_split(r.first_name_std, ' '))"),
                 # `Andi`/`Andreas`, `Susi`/`Susanne`: a weak sign, weighed as the data says.
                 Level("same first three letters", "length(l.first_name_key) >= 3 AND length(r.first_name_key) >= 3 "
-                                                  "AND l.first_name_key[:3] = r.first_name_key[:3]"),
+                                                  "AND left(l.first_name_key, 3) = left(r.first_name_key, 3)"),
                 # `holzbeck.susanne@` under the name `Susi`: the mailbox names the person.
                 Level("the other's mailbox spells it", MAILBOX_SPELLS_FIRST_NAME),
                 Level("two typos", "least(length(l.first_name_key), length(r.first_name_key)) >= 5 "

@@ -73,8 +73,9 @@ def candidate_pairs(context: dg.AssetExecutionContext, kundenstamm: KundenstammS
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
         run_at = run_started_at(context)
-        plan = plan_linkage(con, GERMAN_SETTINGS, run_at, **kundenstamm.settings().refit_policy())
-        per_rule = build_pairs(con, GERMAN_SETTINGS, plan, run_at)
+        settings = kundenstamm.settings()
+        plan = plan_linkage(con, GERMAN_SETTINGS, run_at, **settings.refit_policy())
+        per_rule = build_pairs(con, GERMAN_SETTINGS, plan, run_at, settings.engine_choice())
         metadata.update(table_metadata(con, "candidate_pairs"))
         metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata["pairs_per_blocking_rule"] = counts_table(per_rule, "rule", "pairs")
@@ -93,7 +94,7 @@ def candidate_pairs(context: dg.AssetExecutionContext, kundenstamm: KundenstammS
 def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        report = score_for_plan(con, GERMAN_SETTINGS)
+        report = score_for_plan(con, GERMAN_SETTINGS, kundenstamm.settings().engine_choice())
         metadata.update(table_metadata(con, "scored_pairs"))
         metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata.update(report_metadata(report))
@@ -108,7 +109,8 @@ def scored_pairs(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 def clusters(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        report, touched = cluster_for_plan(con, kundenstamm.match_threshold, GERMAN_SETTINGS)
+        report, touched = cluster_for_plan(con, kundenstamm.match_threshold, GERMAN_SETTINGS,
+                                           kundenstamm.settings().engine_choice())
         metadata.update(table_metadata(con, "clusters"))
         metadata.update(report_metadata(run_figures(con), "linkage."))
     metadata.update(report_metadata(report))

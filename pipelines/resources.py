@@ -47,6 +47,10 @@ class KundenstammSettings(dg.ConfigurableResource):
     refit_after_hours: float = _DEFAULTS.refit_after_hours
     refit_max_new_share: float = _DEFAULTS.refit_max_new_share
     refit: bool = _DEFAULTS.refit
+    # None: KUNDENSTAMM_ENGINE / KUNDENSTAMM_SPARK_MASTER of the run, read when it starts
+    # (`settings()`), not when this module is imported.
+    engine: str | None = None
+    spark_master: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KundenstammSettings":
@@ -54,7 +58,12 @@ class KundenstammSettings(dg.ConfigurableResource):
         return cls(**{name: str(v) if isinstance(v, Path) else v for name, v in values.items()})
 
     def settings(self) -> Settings:
-        return Settings.from_env(environ={}, **{f.name: getattr(self, f.name) for f in fields(Settings)})
+        values = {f.name: getattr(self, f.name) for f in fields(Settings)}
+        if values["engine"] is None or values["spark_master"] is None:
+            now = Settings.from_env()
+            values["engine"] = values["engine"] or now.engine
+            values["spark_master"] = values["spark_master"] or now.spark_master
+        return Settings.from_env(environ={}, **values)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         """At the start of a run launched by the daemon (or any run not started by our CLI):

@@ -46,9 +46,11 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
             ("staging", lambda: build_staged_records(con)),
             ("features", lambda: build_features(con)),
             ("blocking", lambda: build_pairs(
-                con, GERMAN_SETTINGS, plan_linkage(con, GERMAN_SETTINGS, run_at, **settings.refit_policy()), run_at)),
-            ("scoring", lambda: score_for_plan(con, GERMAN_SETTINGS)),
-            ("clustering", lambda: cluster_for_plan(con, settings.match_threshold, GERMAN_SETTINGS)[0]),
+                con, GERMAN_SETTINGS, plan_linkage(con, GERMAN_SETTINGS, run_at, **settings.refit_policy()), run_at,
+                settings.engine_choice())),
+            ("scoring", lambda: score_for_plan(con, GERMAN_SETTINGS, settings.engine_choice())),
+            ("clustering", lambda: cluster_for_plan(con, settings.match_threshold, GERMAN_SETTINGS,
+                                                    settings.engine_choice())[0]),
             ("golden", lambda: build_golden(con, settings, run_at)),
         ]
         if publish_result:

@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import ClassVar, Mapping
 
+from linkage.engine import ENGINES, EngineChoice
 from linkage.settings import MATCH_THRESHOLD
 from sources.limits import IngestLimits
 
@@ -73,10 +74,19 @@ class Settings:
     refit_after_hours: float = 24.0
     refit_max_new_share: float = 0.2
     refit: bool = False
+    # Where the linkage stage (blocking, scoring, clustering) runs: `duckdb` in the warehouse
+    # file, or `spark` (linkage/engine): local mode, or the cluster `spark_master` names.
+    engine: str = "duckdb"
+    spark_master: str | None = None
 
     def ingest_limits(self) -> IngestLimits:
         return IngestLimits(self.max_value_length, self.max_free_text_length,
                             self.snapshot_max_deleted_share, self.snapshot_max_rejected_share)
+
+    def engine_choice(self) -> EngineChoice:
+        """The linkage stage's engine; Spark's Parquet files beside the warehouse file."""
+        return EngineChoice(self.engine, self.spark_master,
+                            self.warehouse_path.parent / f"{self.warehouse_path.name}.spark")
 
     def refit_policy(self) -> dict:
         """What `linkage.delta.plan_linkage` decides a re-fit by."""
@@ -107,6 +117,8 @@ class Settings:
             "refit_after_hours": "KUNDENSTAMM_REFIT_AFTER_HOURS",
             "refit_max_new_share": "KUNDENSTAMM_REFIT_MAX_NEW_SHARE",
             "refit": "KUNDENSTAMM_REFIT",
+            "engine": "KUNDENSTAMM_ENGINE",
+            "spark_master": "KUNDENSTAMM_SPARK_MASTER",
         }
         settings = cls()
         values = {}
@@ -124,8 +136,13 @@ _PATH_FIELDS = {"landing_dir", "warehouse_path", "published_path", "reports_dir"
 def _coerce(name: str, value):
     if name in _PATH_FIELDS:
         return Path(value)
-    if name == "memory_limit":
+    if name in {"memory_limit", "spark_master"}:
         return str(value)
+    if name == "engine":
+        engine = str(value).strip().lower()
+        if engine not in ENGINES:
+            raise ValueError(f"KUNDENSTAMM_ENGINE={value!r}: one of {', '.join(ENGINES)}")
+        return engine
     if name in {"max_value_length", "max_free_text_length"}:
         return int(value)
     if name == "refit":
