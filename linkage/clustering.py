@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from linkage.comparisons import any_level_sql, gamma_column
-from linkage.engine import Connection, as_engine
+from linkage.engine import Connection, Engine, as_engine
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 
@@ -186,11 +186,25 @@ def build_clusters(
     db = as_engine(con)
     decisions = build_review_decisions(con) if review_decisions is None else review_decisions
     previous_co_members(con)
+    veto = any_level_sql(settings, settings.vetoes)
+    _keep_earlier_links(db, threshold, settings)
+    _link_edges(db, threshold, veto, settings)
+    linked = db.rows("SELECT count(*) FROM _edges")[0][0]
+    _connected_components(con, settings.table)
+    troubled = _split_contradicted(db, threshold, any_level_sql(settings, settings.contradictions), veto)
+    _write_clusters(db)
+    if remember_links:
+        _remember_links(db, settings)
+    db.run("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; "
+           "DROP TABLE _unchanged")
+    records, clusters = db.rows("SELECT count(*), count(DISTINCT cluster_key) FROM clusters")[0]
+    return ClusterReport(records, clusters, linked, troubled, decisions)
+
+
+def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings) -> None:
+    """`_unchanged(record_key)` and `_kept_links(key_l, key_r, was_link, by_score)` from
+    `_co_members`, `linked_pairs`, `linked_records`, `scored_pairs` and `relinked_pairs`."""
     keep = keep_link_probability(threshold, settings)
-    contradiction, veto = any_level_sql(settings, settings.contradictions), any_level_sql(settings, settings.vetoes)
-    # The columns of both by name (Spark's SQL has no UNION BY NAME).
-    scored = ", ".join(["key_l", "key_r", *(gamma_column(c) for c in settings.comparisons),
-                        "match_weight", "match_probability"])
     # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
     db.run("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
     # Records of the last run's persons whose features are what that run linked them on.
@@ -220,6 +234,14 @@ def build_clusters(
         WHERE s.match_probability >= {keep!r} OR (ul.record_key IS NOT NULL AND ur.record_key IS NOT NULL)
         """
     )
+
+
+def _link_edges(db: Engine, threshold: float, veto: str, settings: LinkageSettings) -> None:
+    """`_edges`: today's links, the kept earlier links and the analysts' `same`, each with
+    its priority in the constrained split and whether it counts towards confidence."""
+    # The columns of both by name (Spark's SQL has no UNION BY NAME).
+    scored = ", ".join(["key_l", "key_r", *(gamma_column(c) for c in settings.comparisons),
+                        "match_weight", "match_probability"])
     # `evidence`: the pair links on today's score (or yesterday's bar, or an analyst); a
     # pair kept only because neither record changed holds a person together but says
     # nothing of how sure a record's link is, so it does not count towards confidence
@@ -232,12 +254,12 @@ def build_clusters(
         SELECT s.key_l, s.key_r, match_weight, match_probability,
                CASE WHEN p.key_l IS NULL THEN 0 WHEN ul.record_key IS NOT NULL AND ur.record_key IS NOT NULL
                     THEN 2 ELSE 1 END AS priority, candidate,
-               match_probability >= {threshold} OR kb.key_l IS NOT NULL AS evidence
+               match_probability >= {threshold} OR coalesce(k.by_score, false) AS evidence
         FROM (SELECT {scored}, true AS candidate FROM scored_pairs
               UNION ALL SELECT {scored}, false AS candidate FROM relinked_pairs) s
         LEFT JOIN _co_members p ON p.key_l = s.key_l AND p.key_r = s.key_r
-        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM _kept_links) k ON k.key_l = s.key_l AND k.key_r = s.key_r
-        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM _kept_links WHERE by_score) kb ON kb.key_l = s.key_l AND kb.key_r = s.key_r
+        LEFT JOIN (SELECT key_l, key_r, bool_or(by_score) AS by_score FROM _kept_links GROUP BY key_l, key_r) k
+               ON k.key_l = s.key_l AND k.key_r = s.key_r
         LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
                ON d.key_l = s.key_l AND d.key_r = s.key_r
         LEFT JOIN _unchanged ul ON ul.record_key = s.key_l
@@ -249,8 +271,11 @@ def build_clusters(
         SELECT key_l, key_r, 1e6, 1.0, 3, true, true FROM review_decisions WHERE decision = 'same'
         """
     )
-    linked = db.rows("SELECT count(*) FROM _edges")[0][0]
-    _connected_components(con, settings.table)
+
+
+def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: str) -> int:
+    """Split the components of `_labels` that hold a pair that must stay apart (`_cannot`);
+    how many were split."""
     # A kept link is no contradiction: the evidence is the one it was linked on before.
     # (Another pair of yesterday's person with a contradiction is new: it was no candidate then.)
     db.run(
@@ -288,6 +313,11 @@ def build_clusters(
                "FROM _labels l LEFT JOIN _relabel r USING (record_key); DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
         db.unregister("_relabel")
         db.unregister("_troubled")
+    return len(troubled)
+
+
+def _write_clusters(db: Engine) -> None:
+    """`clusters` from `_labels`, with each record's confidence from `_edges`."""
     # A record's confidence is its strongest link inside its own cluster. A record held in
     # its person only by pairs kept because nothing changed keeps the confidence the last
     # run gave it: those pairs are yesterday's evidence, not today's.
@@ -318,24 +348,24 @@ def build_clusters(
         FROM _labels l LEFT JOIN best b USING (record_key) LEFT JOIN _previous_confidence v USING (record_key)
         """
     )
-    if remember_links:
-        # The links inside the persons just built; those the split rejected are forgotten.
-        db.run(
-            """
-            CREATE OR REPLACE TABLE linked_pairs AS
-            SELECT DISTINCT e.key_l, e.key_r FROM _edges e
-            JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
-            WHERE x.cluster_key = y.cluster_key
-            """
-        )
-        db.run(
-            f"""
-            CREATE OR REPLACE TABLE linked_records AS
-            SELECT f.record_key, {db.row_fingerprint('f')} AS fingerprint FROM {settings.table} f
-            WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
-            """
-        )
-    db.run("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; DROP TABLE _unchanged; "
-           "DROP TABLE _previous_confidence")
-    records, clusters = db.rows("SELECT count(*), count(DISTINCT cluster_key) FROM clusters")[0]
-    return ClusterReport(records, clusters, linked, len(troubled), decisions)
+    db.run("DROP TABLE _previous_confidence")
+
+
+def _remember_links(db: Engine, settings: LinkageSettings) -> None:
+    """`linked_pairs`: the links inside the persons just built (those the split rejected are
+    forgotten), and `linked_records`: the feature fingerprint of each record they join."""
+    db.run(
+        """
+        CREATE OR REPLACE TABLE linked_pairs AS
+        SELECT DISTINCT e.key_l, e.key_r FROM _edges e
+        JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
+        WHERE x.cluster_key = y.cluster_key
+        """
+    )
+    db.run(
+        f"""
+        CREATE OR REPLACE TABLE linked_records AS
+        SELECT f.record_key, {db.row_fingerprint('f')} AS fingerprint FROM {settings.table} f
+        WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+        """
+    )

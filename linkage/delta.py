@@ -76,7 +76,7 @@ class ClusterDiff:
     clusters_touched: int
 
     @property
-    def share_differing(self) -> float:
+    def share(self) -> float:
         return self.records_in_other_clusters / self.records_compared if self.records_compared else 0.0
 
 

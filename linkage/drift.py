@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from linkage.delta import LINKS_BEFORE, compare_clusters, relink_with_stored_model
+from linkage.delta import LINKS_BEFORE, ClusterDiff, compare_clusters, relink_with_stored_model
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 # Above this share of records in another cluster than a full re-link gives, re-fit.
@@ -24,16 +24,11 @@ DRIFT_BOUND = 0.001
 
 
 @dataclass
-class DriftReport:
-    model_version: str
-    records_compared: int
-    records_in_other_clusters: int
-    clusters_touched: int
-    seconds: float
+class DriftReport(ClusterDiff):
+    """The warehouse's persons against a full re-link's (`ClusterDiff`), with the model used."""
 
-    @property
-    def share(self) -> float:
-        return self.records_in_other_clusters / self.records_compared if self.records_compared else 0.0
+    model_version: str = ""
+    seconds: float = 0.0
 
     def describe(self) -> str:
         verdict = "re-fit advised (kundenstamm run --refit)" if self.share > DRIFT_BOUND else "no re-fit needed"
@@ -67,5 +62,4 @@ def check_drift(warehouse_path: Path, threshold: float, settings: LinkageSetting
             diff = compare_clusters(con, "warehouse_clusters", "clusters")
         finally:
             con.close()
-    return DriftReport(version, diff.records_compared, diff.records_in_other_clusters, diff.clusters_touched,
-                       time.perf_counter() - start)
+    return DriftReport(**vars(diff), model_version=version, seconds=time.perf_counter() - start)

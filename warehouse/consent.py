@@ -25,6 +25,7 @@ from __future__ import annotations
 import duckdb
 
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+from warehouse.settings import Settings
 
 
 def _level(settings: LinkageSettings, comparison: str, *labels: str) -> str:
@@ -62,7 +63,7 @@ REASONS = {
 }
 
 
-def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.8,
+def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = Settings.consent_sure_probability,
                   settings: LinkageSettings = GERMAN_SETTINGS) -> None:
     """(Re)build `golden_consent`: one row per golden id whose records hold a decision."""
     con.execute(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.consent import build_consent
+from warehouse.settings import Settings
 from sources.identifiers import e164
 from warehouse.spelling import (build_names, build_street_spellings, house_number_sql, street_display_sql,
                                 street_typed_sql)
 
-def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = 0.8) -> None:
+def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = Settings.consent_sure_probability) -> None:
     """(Re)build `_survivors`: contract columns (without updated_at), `consent_email`, and
     their provenance.
 
