@@ -163,8 +163,20 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
             SELECT c.*,
                    hf.as_first > hf.as_last AS head_first, hf.as_last > hf.as_first AS head_last,
                    tf.as_first > tf.as_last AS tail_first, tf.as_last > tf.as_first AS tail_last,
-                   coalesce(hf.as_first, 0) + coalesce(hf.as_last, 0) + coalesce(tf.as_first, 0) + coalesce(tf.as_last, 0) AS seen
+                   -- A reading is as good as its rarer part: `amuel` + `ler` (each a typo a
+                   -- few records carry) is no reading of `amueller@`.
+                   least(greatest(coalesce(hf.as_first, 0), coalesce(hf.as_last, 0)),
+                         greatest(coalesce(tf.as_first, 0), coalesce(tf.as_last, 0))) AS seen
             FROM cuts c LEFT JOIN _roles hf ON hf.name = c.head LEFT JOIN _roles tf ON tf.name = c.tail
+        ), initial AS (
+            -- The commonest German mailbox is an initial and a surname (`amueller@`,
+            -- `muellera@`): where that reads better than any cut into two names, the
+            -- mailbox gives the surname and no first name.
+            SELECT o.record_key, r.name AS surname, r.as_last AS seen
+            FROM (SELECT record_key, e[2:] AS rest FROM open WHERE f IS NULL AND l IS NULL
+                  UNION ALL SELECT record_key, e[:-2] FROM open WHERE f IS NULL AND l IS NULL) o
+            JOIN _roles r ON r.name = o.rest AND r.as_last > r.as_first
+            QUALIFY row_number() OVER (PARTITION BY o.record_key ORDER BY r.as_last DESC, r.name) = 1
         ), whole AS (
             -- `heinzjoachim@` is a double first name, not Joachim Heinz.
             SELECT o.record_key, r.as_first > r.as_last AS is_first, r.as_last > r.as_first AS is_last
@@ -181,11 +193,17 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
                         WHEN l IS NULL AND f IS NULL AND tail_first AND head_last THEN head END AS last_found,
                    seen
             FROM named WHERE record_key NOT IN (SELECT record_key FROM whole)
+        ), best AS (
+            SELECT record_key, first_found, last_found, seen FROM found
+            WHERE first_found IS NOT NULL OR last_found IS NOT NULL
+            QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY seen DESC, first_found, last_found) = 1
         )
-        SELECT record_key, any_value(first_found ORDER BY seen DESC, first_found) AS first_found,
-               any_value(last_found ORDER BY seen DESC, first_found) AS last_found
-        FROM found WHERE first_found IS NOT NULL OR last_found IS NOT NULL
-        GROUP BY record_key
+        SELECT record_key, CASE WHEN NOT by_initial THEN first_found END AS first_found,
+               CASE WHEN by_initial THEN surname ELSE last_found END AS last_found
+        FROM (SELECT coalesce(b.record_key, i.record_key) AS record_key, b.first_found, b.last_found, i.surname,
+                     i.record_key IS NOT NULL AND (b.record_key IS NULL OR i.seen >= b.seen) AS by_initial
+              FROM best b FULL JOIN (SELECT * FROM initial WHERE record_key NOT IN (SELECT record_key FROM whole)) i
+                USING (record_key))
         UNION ALL
         SELECT w.record_key, CASE WHEN w.is_first AND o.f IS NULL THEN o.e END, CASE WHEN w.is_last AND o.l IS NULL THEN o.e END
         FROM whole w JOIN open o USING (record_key)
