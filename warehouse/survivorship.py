@@ -74,30 +74,44 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         """
     )
     build_phones(con)
+    # One window over the records at a time: run together in one statement, the three
+    # windows and seven joins held most of the golden step's peak memory.
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _mail AS
+        SELECT golden_id, lower(trim(email)) AS email, source, source_record_id FROM _records
+        WHERE email IS NOT NULL AND NOT coalesce(email_bounced, false)
+          AND regexp_matches(lower(trim(email)), '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$')
+        QUALIFY row_number() OVER (PARTITION BY golden_id
+                                   ORDER BY record_updated_at DESC NULLS LAST, source, source_record_id) = 1
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _salutation AS
+        SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY golden_id
+                                   ORDER BY record_updated_at DESC NULLS LAST, source, source_record_id) = 1
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _totals AS
+        SELECT golden_id,
+               CAST(coalesce(sum(revenue) FILTER (WHERE source IN ('shop', 'pos')), 0) AS DECIMAL(12,2)) AS total_revenue,
+               CAST(count(*) AS INTEGER) AS source_count,
+               CAST(count(DISTINCT source) AS INTEGER) AS source_systems,
+               min(least(first_seen_at, last_seen_at)) AS first_seen_at,
+               max(greatest(first_seen_at, last_seen_at)) AS last_seen_at
+        FROM _records GROUP BY golden_id
+        """
+    )
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _survivors AS
-        WITH mail AS (
-            SELECT golden_id, lower(trim(email)) AS email, source, source_record_id FROM _records
-            WHERE email IS NOT NULL AND NOT coalesce(email_bounced, false)
-              AND regexp_matches(lower(trim(email)), '^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$')
-            QUALIFY row_number() OVER (PARTITION BY golden_id
-                                       ORDER BY record_updated_at DESC NULLS LAST, source, source_record_id) = 1
-        ), salutation AS (
-            SELECT golden_id, salutation, source, source_record_id FROM _records WHERE salutation IS NOT NULL
-            QUALIFY row_number() OVER (PARTITION BY golden_id
-                                       ORDER BY record_updated_at DESC NULLS LAST, source, source_record_id) = 1
-        ), consent AS (
+        WITH consent AS (
             SELECT golden_id, marketing_consent, consent_email, decided_at AS consent_at, source, source_record_id
             FROM golden_consent
-        ), totals AS (
-            SELECT golden_id,
-                   CAST(coalesce(sum(revenue) FILTER (WHERE source IN ('shop', 'pos')), 0) AS DECIMAL(12,2)) AS total_revenue,
-                   CAST(count(*) AS INTEGER) AS source_count,
-                   CAST(count(DISTINCT source) AS INTEGER) AS source_systems,
-                   min(least(first_seen_at, last_seen_at)) AS first_seen_at,
-                   max(greatest(first_seen_at, last_seen_at)) AS last_seen_at
-            FROM _records GROUP BY golden_id
         )
         SELECT t.golden_id,
                s.salutation, f.display AS first_name, l.display AS last_name,
@@ -113,14 +127,14 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
                phone.source AS phone_src, phone.source_record_id AS phone_id,
                a.source AS address_src, a.source_record_id AS address_id,
                c.source AS consent_src, c.source_record_id AS consent_id
-        FROM totals t
-        LEFT JOIN salutation s USING (golden_id) LEFT JOIN _first f USING (golden_id) LEFT JOIN _last l USING (golden_id)
-        LEFT JOIN mail USING (golden_id) LEFT JOIN _phone phone USING (golden_id) LEFT JOIN _address a USING (golden_id)
+        FROM _totals t
+        LEFT JOIN _salutation s USING (golden_id) LEFT JOIN _first f USING (golden_id) LEFT JOIN _last l USING (golden_id)
+        LEFT JOIN _mail mail USING (golden_id) LEFT JOIN _phone phone USING (golden_id) LEFT JOIN _address a USING (golden_id)
         LEFT JOIN consent c USING (golden_id)
         """
     )
     con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _streets; DROP TABLE _places; "
-                "DROP TABLE _address; DROP TABLE _phone")
+                "DROP TABLE _address; DROP TABLE _phone; DROP TABLE _mail; DROP TABLE _salutation; DROP TABLE _totals")
 
 
 def build_phones(con: duckdb.DuckDBPyConnection) -> None:
