@@ -14,7 +14,8 @@ Two truths: the generator's expected values (`demo/truth.py`), and the values th
 contract's rules give from each true person's own records (`benchmarks/record_truth.py`:
 the spelling some record supports), each scored on correctly linked persons and, for the
 second, on all golden rows, with unsafe consent (a published yes the person did not give)
-counted over all golden rows.
+counted over all golden rows, and how many of those no evidence chain between the yes and
+the person's later no could have withdrawn (`benchmarks/consent_floor.py`).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     days = delivery_days(demo / "landing")
 
     from demo.golden_accuracy import load_truth
+    from consent_floor import unsafe_floor
     from record_truth import score_against_records
 
     fields, linkage, steps, by_records = {}, {}, {}, {}
@@ -155,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             "truth records missing": accuracy.truth_records_missing,
         }
         fields[label] = {column: round(share, 4) for column, share in accuracy.field_accuracy.items()}
-        day_records, _ = load_truth(demo / "truth", day=number)
+        day_records, day_persons = load_truth(demo / "truth", day=number)
         scored = score_against_records(settings.warehouse_path, settings.published_path, day_records)
         for scope in ("correctly linked", "all golden rows"):
             by_records[f"{label}, {scope}"] = {column: round(share, 4) for column, share in scored[scope].items()}
@@ -163,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         unsafe = scored["counts"]["unsafe consent (all golden rows)"]
         linkage[label]["unsafe consent by the records (all golden rows)"] = unsafe
         linkage[label]["unsafe consent by the records, share of golden rows"] = round(unsafe / rows, 5) if rows else 0.0
+        floor = unsafe_floor(settings.warehouse_path, settings.published_path, day_records, day_persons)
+        linkage[label]["unsafe consent no evidence chain could withdraw (floor)"] = floor["no evidence chain"]
         linkage[label]["privacy findings (would block publishing)"] = privacy_count(settings.warehouse_path)
         seconds = {name: round(value, 1) for name, value in result["seconds"].items()}
         seconds["total"] = round(sum(result["seconds"].values()), 1)
