@@ -132,12 +132,33 @@ class IdReport:
 def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdReport:
     """Writes `golden_membership` for the current `clusters` and records id changes."""
     con.execute(IDS_DDL)
+    _fingerprint_records(con)
+    _claim_old_ids(con)
+    _mint_new_ids(con)
+    created = _assign_ids(con, run_at)
+    merged, split = _record_merges_and_splits(con, run_at)
+    vanished = _retire_vanished_ids(con, run_at)
+    kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
+    clusters = _write_membership(con)
+    con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
+                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints; "
+                "DROP TABLE _membership; DROP TABLE _fingerprints_now")
+    return IdReport(clusters, kept, created, merged, split, vanished)
+
+
+def _fingerprint_records(con: duckdb.DuckDBPyConnection) -> None:
+    """`_fingerprints(record_key, fingerprint)`: each staged record's data as one hash."""
     # The records' data now (none known when clusters come without staged records).
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _fingerprints AS SELECT r.record_key, {FINGERPRINT_SQL} AS fingerprint "
         "FROM staged_records r" if table_exists(con, "staged_records") else
         "CREATE OR REPLACE TEMP TABLE _fingerprints (record_key VARCHAR, fingerprint VARCHAR)"
     )
+
+
+def _claim_old_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """`_old` (each live id's records per cluster now), `_claims` (the cluster each id
+    goes to) and `_kept` (the id each claimed cluster keeps)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _old AS
@@ -168,7 +189,11 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         QUALIFY row_number() OVER (PARTITION BY cluster_key ORDER BY created_at, golden_id) = 1
         """
     )
-    _mint_new_ids(con)
+
+
+def _assign_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> int:
+    """`_assigned(cluster_key, golden_id)`: kept and minted ids; the minted ones are
+    registered in `golden_ids`. Returns how many were minted."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _assigned AS
@@ -177,7 +202,12 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     )
     created = con.execute("SELECT (SELECT count(*) FROM _assigned) - (SELECT count(*) FROM _kept)").fetchall()[0][0]
     con.execute("INSERT INTO golden_ids SELECT golden_id, ?, NULL, NULL FROM _assigned WHERE golden_id NOT IN (SELECT golden_id FROM golden_ids)", [run_at])
+    return created
 
+
+def _record_merges_and_splits(con: duckdb.DuckDBPyConnection, run_at: datetime) -> tuple[int, int]:
+    """Retires merged ids into their survivors (history and change feed) and records
+    splits in the change feed; returns (merged, split)."""
     # Merges: claimed ids that did not survive in their cluster.
     con.execute(
         """
@@ -216,8 +246,11 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
     )
     merged = con.execute("SELECT count(*) FROM _merged").fetchall()[0][0]
     split = con.execute("SELECT count(*) FROM _split").fetchall()[0][0]
+    return merged, split
 
-    # Ids whose records all disappeared from the sources (deleted accounts).
+
+def _retire_vanished_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> int:
+    """Retires the ids whose records all disappeared from the sources (deleted accounts)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _vanished AS
@@ -236,17 +269,16 @@ def assign_golden_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> IdRep
         f"{CHANGE_INSERT} SELECT $run_at, golden_id, 'deleted', NULL, NULL FROM _vanished",
         {"run_at": run_at},
     )
-    vanished = con.execute("SELECT count(*) FROM _vanished").fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM _vanished").fetchall()[0][0]
 
-    kept = con.execute("SELECT count(*) FROM _kept").fetchall()[0][0]
+
+def _write_membership(con: duckdb.DuckDBPyConnection) -> int:
+    """`golden_membership` and `golden_record_fingerprints` for this run, written as their
+    difference; returns the number of golden ids."""
     con.execute("CREATE OR REPLACE TEMP TABLE _membership AS "
                 "SELECT c.record_key, a.golden_id FROM clusters c JOIN _assigned a USING (cluster_key)")
     write_difference(con, "golden_membership", "_membership", "record_key")
     con.execute("CREATE OR REPLACE TEMP TABLE _fingerprints_now AS "
                 "SELECT record_key, f.fingerprint FROM clusters JOIN _fingerprints f USING (record_key)")
     write_difference(con, "golden_record_fingerprints", "_fingerprints_now", "record_key")
-    clusters = con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]
-    con.execute("DROP TABLE _old; DROP TABLE _claims; DROP TABLE _kept; DROP TABLE _assigned; "
-                "DROP TABLE _merged; DROP TABLE _split; DROP TABLE _vanished; DROP TABLE _minted; DROP TABLE _fingerprints; "
-                "DROP TABLE _membership; DROP TABLE _fingerprints_now")
-    return IdReport(clusters, kept, created, merged, split, vanished)
+    return con.execute("SELECT count(*) FROM _assigned").fetchall()[0][0]

@@ -27,6 +27,19 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
     """
     build_consent(con, doubt_threshold, sure_threshold)
     build_names(con)
+    build_member_records(con)
+    build_street_spellings(con)
+    build_address(con)
+    build_phones(con)
+    build_latest_values(con)
+    _join_survivors(con)
+    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _streets; DROP TABLE _places; "
+                "DROP TABLE _address; DROP TABLE _phone; DROP TABLE _mail; DROP TABLE _salutation; DROP TABLE _totals")
+
+
+def build_member_records(con: duckdb.DuckDBPyConnection) -> None:
+    """`_records`: every member record of a golden row with the standardised values the
+    rules below read (postcode, place key, E.164, the street as displayed, typed and keyed)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _records AS
@@ -37,7 +50,11 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         LEFT JOIN linkage_features f USING (record_key)
         """
     )
-    build_street_spellings(con)
+
+
+def build_address(con: duckdb.DuckDBPyConnection) -> None:
+    """`_address`: per golden id the most recent address, its street and place spelled as
+    `build_street_spellings` found them."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _address AS
@@ -73,7 +90,11 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
                             AND p.city_std = a.city_std
         """
     )
-    build_phones(con)
+
+
+def build_latest_values(con: duckdb.DuckDBPyConnection) -> None:
+    """`_mail` (the most recent well-formed address that did not bounce), `_salutation` (the
+    most recent), `_totals` (revenue, record and system counts, first and last seen)."""
     # One window over the records at a time: run together in one statement, the three
     # windows and seven joins held most of the golden step's peak memory.
     con.execute(
@@ -106,6 +127,10 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         FROM _records GROUP BY golden_id
         """
     )
+
+
+def _join_survivors(con: duckdb.DuckDBPyConnection) -> None:
+    """`_survivors`: the values above side by side, with the record each came from."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _survivors AS
@@ -133,8 +158,7 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
         LEFT JOIN consent c USING (golden_id)
         """
     )
-    con.execute("DROP TABLE _first; DROP TABLE _last; DROP TABLE _records; DROP TABLE _streets; DROP TABLE _places; "
-                "DROP TABLE _address; DROP TABLE _phone; DROP TABLE _mail; DROP TABLE _salutation; DROP TABLE _totals")
+
 
 
 def build_phones(con: duckdb.DuckDBPyConnection) -> None:
