@@ -9,7 +9,9 @@ later no: directly or through the person's other records, by something two recor
 (the identifiers `benchmarks/linkage_ceiling.py` counts: a close full name, an e-mail
 address or mailbox, a phone number, postcode and house number, a quoted customer number,
 a mailbox that spells the other's name). Where no such chain exists, the no is invisible to
-any linker that does not guess; those unsafe yeses are the floor of the measure.
+any linker that does not guess; those unsafe yeses are the floor of the measure. A yes
+that is another person's (a wrong merge brought it in) is counted apart: a better linker
+would not have merged it.
 """
 
 from __future__ import annotations
@@ -60,9 +62,12 @@ def unsafe_floor(warehouse: Path, published: Path, records: pd.DataFrame, expect
             WITH members AS (
                 SELECT s.golden_id, t.person_id FROM p.customer_sources s JOIN _truth_records t USING (source, source_record_id)
             ), per_row AS (SELECT golden_id, mode(person_id ORDER BY person_id) AS person_id FROM members GROUP BY golden_id)
-            SELECT c.golden_id, r.person_id, g.source || ':' || g.source_record_id AS yes_key, g.decided_at AS yes_at
+            SELECT c.golden_id, r.person_id, g.source || ':' || g.source_record_id AS yes_key, g.decided_at AS yes_at,
+                   y.person_id IS DISTINCT FROM r.person_id AS someone_elses
             FROM p.customers c JOIN per_row r USING (golden_id) JOIN _expected e USING (person_id)
             JOIN w.golden_consent g USING (golden_id)
+            -- Whose the yes is: a wrong merge brings in another person's.
+            LEFT JOIN _truth_records y ON y.source = g.source AND y.source_record_id = g.source_record_id
             WHERE c.marketing_consent AND NOT e.marketing_consent
             """
         )
@@ -85,8 +90,10 @@ def unsafe_floor(warehouse: Path, published: Path, records: pd.DataFrame, expect
             """SELECT u.golden_id, u.yes_key, list(m.record_key) FILTER (WHERE m.record_key IS NOT NULL)
                FROM unsafe u LEFT JOIN mine m ON m.person_id = u.person_id AND m.consent_decision IN ('no', 'pending')
                                              AND m.consent_at >= u.yes_at
+               WHERE NOT u.someone_elses
                GROUP BY ALL"""
         ).fetchall()
+        wrong_merges = con.execute("SELECT count(*) FROM unsafe WHERE someone_elses").fetchall()[0][0]
     finally:
         con.close()
     component = _components(edges)
@@ -94,7 +101,8 @@ def unsafe_floor(warehouse: Path, published: Path, records: pd.DataFrame, expect
         1 for _, yes, nos in later_no
         if any(component.get(no, no) == component.get(yes, yes) for no in (nos or []))
     )
-    return {"unsafe": len(later_no), "withdrawable by evidence": reachable, "no evidence chain": len(later_no) - reachable}
+    return {"unsafe": len(later_no) + wrong_merges, "another person's yes (a wrong merge)": wrong_merges,
+            "the person's own yes, withdrawable by evidence": reachable, "no evidence chain": len(later_no) - reachable}
 
 
 def main(argv: list[str] | None = None) -> int:

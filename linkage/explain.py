@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from linkage.comparisons import comparison_vectors_sql, gamma_column, tf_value_column, term_frequency_levels
@@ -31,6 +32,11 @@ class PairExplanation:
         return "\n".join(lines)
 
 
+def _absent(value) -> bool:
+    missing = pd.isna(value)
+    return bool(missing) if isinstance(missing, (bool, np.bool_)) else False
+
+
 def explain_pair(
     con: duckdb.DuckDBPyConnection, key_l: str, key_r: str, settings: LinkageSettings = GERMAN_SETTINGS
 ) -> PairExplanation:
@@ -52,7 +58,11 @@ def explain_pair(
         value_l = ", ".join(str(records.at[key_l, c]) for c in shown)
         value_r = ", ".join(str(records.at[key_r, c]) for c in shown)
         if gamma < 0:
-            rows.append((comparison.name, "missing on one side", value_l, value_r, None, None, 0.0))
+            # A comparison also says nothing with both values there: a surname shared at one
+            # address (the household comparison counts it), names read from two mailboxes.
+            absent = not shown or any(_absent(records.at[k, c]) for k in (key_l, key_r) for c in shown)
+            silent = "missing on one side" if absent else "says nothing for this pair"
+            rows.append((comparison.name, silent, value_l, value_r, None, None, 0.0))
             continue
         p = parameters.loc[(comparison.name, gamma)]
         weight = float(p["weight"])

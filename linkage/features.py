@@ -212,9 +212,13 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         """
+        -- Which of the two names the mailbox gave (the other may be typed): two names read
+        -- from two mailboxes compare otherwise than two typed ones (linkage/settings.py).
         UPDATE linkage_features f SET first_name_std = coalesce(f.first_name_std, m.first_found),
                                       last_name_std = coalesce(f.last_name_std, m.last_found),
-                                      names_from_mailbox = true
+                                      names_from_mailbox = true,
+                                      first_from_mailbox = f.first_name_std IS NULL AND m.first_found IS NOT NULL,
+                                      last_from_mailbox = f.last_name_std IS NULL AND m.last_found IS NOT NULL
         FROM _mailbox_names m WHERE f.record_key = m.record_key
         """
     )
@@ -319,6 +323,8 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         ALTER TABLE linkage_features ADD COLUMN name_spellings VARCHAR[];
         UPDATE linkage_features SET email_letters = nullif(regexp_replace(email_local, '[^a-z]', '', 'g'), '');
         ALTER TABLE linkage_features ADD COLUMN names_from_mailbox BOOLEAN DEFAULT false;
+        ALTER TABLE linkage_features ADD COLUMN first_from_mailbox BOOLEAN DEFAULT false;
+        ALTER TABLE linkage_features ADD COLUMN last_from_mailbox BOOLEAN DEFAULT false;
         """
     )
     _names_from_mailbox(con)

@@ -169,11 +169,15 @@ SAME_ADDRESS = ("jaro_winkler_similarity(l.street_key, r.street_key) >= 0.88 "
 SURNAMES_ALIKE = ("coalesce(l.last_name_std = r.last_name_std OR l.last_name_phon = r.last_name_phon "
                   "OR jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92, false)")
 NAME_FROM_MAILBOX = "l.names_from_mailbox OR r.names_from_mailbox"
-# Two names each read from its own mailbox, the mailboxes different (`thomas.mueller@` and
-# `thomas.mueller77@`): a reading of two addresses the records do not share, which the
-# e-mail comparison already counts as saying nothing either way; counted as two typed
-# names, such pairs linked thousands of namesakes' subscriptions at a million persons.
-NAMES_OF_TWO_MAILBOXES = "l.names_from_mailbox AND r.names_from_mailbox AND l.email_std <> r.email_std"
+# Two first names (or two surnames) each read from its own mailbox, the mailboxes different
+# (`thomas.mueller@` and `thomas.mueller77@`): a reading of two addresses the records do not
+# share, which the e-mail comparison already counts as saying nothing either way; counted
+# as two typed names, such pairs linked thousands of namesakes' subscriptions at a million
+# persons. A name typed on either side still counts.
+def names_of_two_mailboxes(role: str) -> str:
+    return f"l.{role}_from_mailbox AND r.{role}_from_mailbox AND l.email_std <> r.email_std"
+
+
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
 def _name_or_part(a: str, b: str) -> str:
@@ -233,7 +237,7 @@ GERMAN_SETTINGS = LinkageSettings(
     comparisons=(
         Comparison(
             "first_name",
-            f"{_missing('first_name_std')} OR ({NAMES_OF_TWO_MAILBOXES})",
+            f"{_missing('first_name_std')} OR ({names_of_two_mailboxes('first')})",
             (
                 # `Hans-Werner`, `Hans Werner` and the mailbox's `hanswerner` are one name.
                 Level("exact", "l.first_name_key = r.first_name_key", "first_name_std"),
@@ -270,7 +274,7 @@ GERMAN_SETTINGS = LinkageSettings(
         Comparison(
             "last_name",
             # A swap is one fact: the first-name comparison counts it, this one says nothing.
-            f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD}) OR ({NAMES_SWAPPED}) OR ({NAMES_OF_TWO_MAILBOXES})",
+            f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD}) OR ({NAMES_SWAPPED}) OR ({names_of_two_mailboxes('last')})",
             (
                 Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
                 Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92)),

@@ -73,3 +73,17 @@ def test_two_names_read_from_two_different_mailboxes_say_nothing(other_email, si
         assert levels[:2] == (NULL_LEVEL, NULL_LEVEL)
     else:
         assert levels[:2] == (GERMAN_SETTINGS.gamma_of("first_name", "exact"), GERMAN_SETTINGS.gamma_of("last_name", "exact"))
+
+
+def test_typed_names_still_count_beside_names_read_from_two_mailboxes():
+    # Both first names typed, both surnames read from the mailboxes: the typed names agree.
+    typed = [("shop:T1", "Thomas", "Mueller", None), ("shop:T2", "Karl", "Mueller", None),
+             ("shop:T3", "Thomas", "Berg", None)]
+    with _staged(typed + [("shop:N1", "Thomas", None, "thomas.mueller@web.de"),
+                          ("shop:N2", "Thomas", None, "thomas.mueller77@gmx.de")]) as con:
+        levels = con.execute(
+            f"""SELECT {gamma_sql(GERMAN_SETTINGS.comparison('first_name'))}, {gamma_sql(GERMAN_SETTINGS.comparison('last_name'))},
+                       l.last_name_std, r.last_name_std
+                FROM linkage_features l, linkage_features r WHERE l.record_key = 'shop:N1' AND r.record_key = 'shop:N2'"""
+        ).fetchall()[0]
+    assert levels == (GERMAN_SETTINGS.gamma_of("first_name", "exact"), NULL_LEVEL, "mueller", "mueller")
