@@ -27,22 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from linkage_ceiling import _SHARE_AN_IDENTIFIER  # noqa: E402
-
-
-def _components(edges: list[tuple[str, str]]) -> dict[str, str]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in edges:
-        parent[find(a)] = find(b)
-    return {key: find(key) for key in parent}
+from linkage_ceiling import _SHARE_AN_IDENTIFIER, components  # noqa: E402
 
 
 def unsafe_floor(warehouse: Path, published: Path, records: pd.DataFrame, expected: pd.DataFrame) -> dict[str, int]:
@@ -96,7 +81,7 @@ def unsafe_floor(warehouse: Path, published: Path, records: pd.DataFrame, expect
         wrong_merges = con.execute("SELECT count(*) FROM unsafe WHERE someone_elses").fetchall()[0][0]
     finally:
         con.close()
-    component = _components(edges)
+    component = components(edges)
     reachable = sum(
         1 for _, yes, nos in later_no
         if any(component.get(no, no) == component.get(yes, yes) for no in (nos or []))

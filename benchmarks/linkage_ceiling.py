@@ -86,21 +86,28 @@ def _unreachable_records(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     ).fetchall()[0]
 
 
-def _linked_by_any_identifier(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> dict:
-    """Scores of a clustering that joins exactly the records of one person that are
-    connected, directly or through others, by shared identifiers: the most any linker
-    that needs some evidence could reach."""
-    parent = {key: key for key in truth.index}
+def components(edges: list[tuple[str, str]]) -> dict[str, str]:
+    """Each key of `edges` mapped to one representative of the keys connected to it."""
+    parent: dict[str, str] = {}
 
     def find(x: str) -> str:
+        parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]
             x = parent[x]
         return x
 
-    for a, b in con.execute(f"SELECT key_l, key_r FROM ({_PERSONS_PAIRS}) WHERE shares AND key_l < key_r").fetchall():
+    for a, b in edges:
         parent[find(a)] = find(b)
-    return _rounded(score_clusters(pd.Series({key: find(key) for key in truth.index}), truth))
+    return {key: find(key) for key in parent}
+
+
+def _linked_by_any_identifier(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> dict:
+    """Scores of a clustering that joins exactly the records of one person that are
+    connected, directly or through others, by shared identifiers: the most any linker
+    that needs some evidence could reach."""
+    component = components(con.execute(f"SELECT key_l, key_r FROM ({_PERSONS_PAIRS}) WHERE shares AND key_l < key_r").fetchall())
+    return _rounded(score_clusters(pd.Series({key: component.get(key, key) for key in truth.index}), truth))
 
 
 def _blocking_table(con: duckdb.DuckDBPyConnection, truth: pd.Series) -> pd.DataFrame:

@@ -202,7 +202,7 @@ def build_clusters(
 
 
 def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings) -> None:
-    """`_unchanged(record_key)` and `_kept_links(key_l, key_r, was_link, by_score)` from
+    """`_unchanged(record_key, fingerprint)` and `_kept_links(key_l, key_r, was_link, by_score)` from
     `_co_members`, `linked_pairs`, `linked_records`, `scored_pairs` and `relinked_pairs`."""
     keep = keep_link_probability(threshold, settings)
     # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
@@ -212,7 +212,7 @@ def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings)
     db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _unchanged AS
-        SELECT f.record_key FROM {settings.table} f JOIN linked_records r USING (record_key)
+        SELECT f.record_key, r.fingerprint FROM {settings.table} f JOIN linked_records r USING (record_key)
         WHERE r.fingerprint = {db.row_fingerprint('f')}
         """
     )
@@ -362,10 +362,15 @@ def _remember_links(db: Engine, settings: LinkageSettings) -> None:
         WHERE x.cluster_key = y.cluster_key
         """
     )
+    # An unchanged record's fingerprint is the one `_unchanged` just matched: only the
+    # others are hashed (hashing every feature row twice was a sixth of clustering).
     db.run(
         f"""
         CREATE OR REPLACE TABLE linked_records AS
+        WITH linked AS (SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+        SELECT u.record_key, u.fingerprint FROM _unchanged u WHERE u.record_key IN (SELECT record_key FROM linked)
+        UNION ALL
         SELECT f.record_key, {db.row_fingerprint('f')} AS fingerprint FROM {settings.table} f
-        WHERE f.record_key IN (SELECT key_l FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+        WHERE f.record_key IN (SELECT record_key FROM linked) AND f.record_key NOT IN (SELECT record_key FROM _unchanged)
         """
     )

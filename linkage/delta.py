@@ -36,12 +36,13 @@ import duckdb
 from linkage.blocking import build_candidate_pairs
 from linkage.features import relearn_first_name_variants
 from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters, build_review_decisions
-from linkage.engine import EngineChoice
+from linkage.engine import EngineChoice, as_engine
 from linkage.engine.stage import stage_engine
 from linkage.model import ScoringReport, score_earlier_links, score_pairs, score_with_model, scoring_report
 from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
 from linkage.pipeline import HISTORY_TABLES, SCORING_TABLES
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+from sources.differences import table_columns
 
 HASHES_DDL = "CREATE TABLE IF NOT EXISTS linkage_feature_hashes (record_key VARCHAR PRIMARY KEY, content_hash VARCHAR)"
 RUN_DDL = """
@@ -83,9 +84,7 @@ class ClusterDiff:
 def _feature_hash_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """A row's comparison values as one hash: equal when nothing a comparison or blocking
     rule reads has changed."""
-    columns = [c for (c,) in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' ORDER BY column_index",
-        [table]).fetchall() if c != "record_key"]
+    columns = [c for c in table_columns(con, table) if c != "record_key"]
     return "md5(CAST(row({}) AS VARCHAR))".format(", ".join(f'"{c}"' for c in columns))
 
 
@@ -230,8 +229,7 @@ def score_for_plan(con: duckdb.DuckDBPyConnection, settings: LinkageSettings,
         if plan.mode == "rescore":
             pairs = score_with_model(con, settings, "candidate_pairs", "scored_pairs", model.prior_weight, model.m, model.u)
         else:
-            if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' "
-                               "AND table_name = 'delta_candidate_pairs'").fetchall()[0][0]:
+            if not as_engine(con).has_table("delta_candidate_pairs"):
                 raise RuntimeError("the delta's pairs are already scored: materialize candidate_pairs first "
                                    "(it plans the run and builds them)")
             pairs = score_with_model(con, settings, "delta_candidate_pairs", "_delta_scored", model.prior_weight,

@@ -28,6 +28,7 @@ from datetime import datetime
 import duckdb
 import numpy as np
 
+from linkage.engine import as_engine
 from linkage.name_variants import STORED_VARIANTS
 from linkage.settings import LinkageSettings
 
@@ -80,8 +81,7 @@ def save_model(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, fitted
     con.execute("DELETE FROM linkage_model_term_frequencies; INSERT INTO linkage_model_term_frequencies "
                 "SELECT column_name, value, tf FROM term_frequencies")
     # The first-name variants the features were built with are the model's too (name_variants.py).
-    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'first_name_variants'"
-                   ).fetchall()[0][0]:
+    if as_engine(con).has_table("first_name_variants"):
         con.execute(f"CREATE OR REPLACE TABLE {STORED_VARIANTS} AS SELECT * FROM first_name_variants")
     share, random_match, prior_weight = con.execute(
         "SELECT match_share_among_candidates, match_probability_random_pair, prior_weight FROM model_prior").fetchall()[0]

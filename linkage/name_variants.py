@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import duckdb
 
+from linkage.engine import as_engine
+
 # A pair of names must share at least this many distinct contact points...
 MIN_SHARED_CONTACTS = 3
 # ...and this many times more than two names of their frequencies would by chance.
@@ -57,8 +59,7 @@ STORED_VARIANTS = "linkage_model_first_name_variants"
 
 
 def stored_variants_exist(con: duckdb.DuckDBPyConnection) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = ?",
-                            [STORED_VARIANTS]).fetchall()[0][0])
+    return as_engine(con).has_table(STORED_VARIANTS)
 
 
 def learn_first_name_variants(con: duckdb.DuckDBPyConnection, use_stored: bool = True) -> int:

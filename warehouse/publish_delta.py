@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 
 from sources.differences import table_columns
+from warehouse.connection import table_exists
 from warehouse.search_index import build_search_index
 
 # Published tables with one or more rows per golden id: their touched rows are replaced.
@@ -50,8 +51,7 @@ PATCHED = ("file_name",)
 
 def last_linkage_runs(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(run_at, mode, model_version) of the newest two `linkage_run` rows, newest first."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'linkage_run'"
-                       ).fetchall()[0][0]:
+    if not table_exists(con, "linkage_run"):
         return []
     return con.execute("SELECT run_at, mode, model_version FROM linkage_run ORDER BY run_at DESC, rowid DESC LIMIT 2"
                        ).fetchall()
@@ -124,22 +124,14 @@ def _indexes(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple]:
                        [db]).fetchall()
 
 
-def _id_lists(con: duckdb.DuckDBPyConnection, db: str) -> tuple[str, str]:
-    """How `lookup_name_postings` holds its ids: (unnest expression with `{}` for the column,
-    aggregate of `golden_id`), for a LIST or for one space-separated string."""
-    kind = con.execute("SELECT data_type FROM duckdb_columns() WHERE database_name = ? AND table_name = "
-                       "'lookup_name_postings' AND column_name = 'first_ids'", [db]).fetchall()[0][0]
-    if kind == "VARCHAR":
-        return "unnest(string_split({}, ' '))", "string_agg(golden_id, ' ' ORDER BY golden_id)"
-    return "unnest({})", "list(golden_id ORDER BY golden_id)"
-
-
 def _merge_name_words(con: duckdb.DuckDBPyConnection, db: str) -> None:
     """`lookup_name_postings`: each word's ids without the touched persons, with them as
     they are now; a word nobody bears any more goes, with its variants and sound codes,
     and a new word brings its own (both built by `build_search_index` for the touched)."""
     new = f"{TOUCHED_INDEX}.lookup_name_postings"
-    ids, aggregate = _id_lists(con, db)
+    # `apply_changes` merges only into a version with this code's lookup tables: ids as one
+    # space-separated string per word (search_index.py).
+    ids, aggregate = "unnest(string_split({}, ' '))", "string_agg(golden_id, ' ' ORDER BY golden_id)"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _postings AS
