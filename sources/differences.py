@@ -34,17 +34,21 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str, database: str | No
         "AND database_name = coalesce(?, current_database()) ORDER BY column_index", [table, database]).fetchall()]
 
 
-def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, key: str | tuple[str, ...]) -> Difference:
+def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, key: str | tuple[str, ...],
+                     within: str = "TRUE") -> Difference:
     """Make `target` hold exactly the rows of `content` (a table or view with `target`'s
     columns, `key` (a column or several) unique in both): rows whose key is gone are
     deleted, rows that differ in any other column are updated in place (the key never
-    changes, so no index entry moves), rows with a new key are inserted."""
+    changes, so no index entry moves), rows with a new key are inserted.
+
+    `within`, a condition on `target`'s rows (alias `t`): `content` is the new content of
+    only those rows, and every other row stays as it is (a run that rebuilt some persons)."""
     keys = (key,) if isinstance(key, str) else tuple(key)
     columns = table_columns(con, target)
     values = [c for c in columns if c not in keys]
     same_key = " AND ".join(f'n."{k}" = t."{k}"' for k in keys)
     deleted = con.execute(
-        f"DELETE FROM {target} t WHERE NOT EXISTS (SELECT 1 FROM {content} n WHERE {same_key})").fetchall()[0][0]
+        f"DELETE FROM {target} t WHERE ({within}) AND NOT EXISTS (SELECT 1 FROM {content} n WHERE {same_key})").fetchall()[0][0]
     updated = 0
     if values:
         assignments = ", ".join(f'"{c}" = n."{c}"' for c in values)
@@ -64,13 +68,18 @@ def _shape(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tu
         "AND table_name = ? ORDER BY column_index", [database, table]).fetchall()
 
 
-def store(con: duckdb.DuckDBPyConnection, target: str, built: str, key: str | tuple[str, ...]) -> Difference | None:
+def store(con: duckdb.DuckDBPyConnection, target: str, built: str, key: str | tuple[str, ...],
+          within: str = "TRUE") -> Difference | None:
     """Put the temporary table `built` into the warehouse as `target` and drop it: as the
     difference from what `target` holds when its columns are the same, else (first run,
-    or a column was added) as a new table (None)."""
+    or a column was added) as a new table (None). `within`: see `write_difference`; a
+    partial content cannot replace a table of another shape, so that is an error."""
     warehouse = con.execute("SELECT current_database()").fetchall()[0][0]
     if _shape(con, "temp", built) == _shape(con, warehouse, target):
-        difference = write_difference(con, target, f"temp.main.{built}", key)
+        difference = write_difference(con, target, f"temp.main.{built}", key, within)
+    elif within != "TRUE":
+        raise RuntimeError(f"{target}: the rows built for some persons do not have the table's columns; "
+                           "a run that rebuilds everyone must write it first")
     else:
         con.execute(f'CREATE OR REPLACE TABLE "{warehouse}".main.{target} AS SELECT * FROM temp.main.{built}')
         difference = None

@@ -317,9 +317,43 @@ def test_a_delta_run_publishes_the_same_tables_as_a_full_run_with_the_same_model
     # Without the last run's hashes the run links every record anew with the stored model.
     with duckdb.connect(str(full.settings.warehouse_path)) as con:
         con.execute("DELETE FROM linkage_feature_hashes")
+    golden = state.summary.reports["golden"]
+    # The delta rebuilt only the persons around the day's records, by the kept spelling counts.
+    assert golden.mode == "delta" and 4 <= golden.persons_rebuilt < golden.customers / 10, golden
     run = full.run()
     assert run["mode"] == "rescore" and full.summary.reports["publish"].mode == "full"
+    assert full.summary.reports["golden"].mode == "full"
     assert run["model_version"] == state.last_run()["model_version"]
+    assert_same_tables(published_tables(state.settings.published_path), published_tables(full.settings.published_path))
+
+
+def test_an_opt_out_on_another_persons_record_reaches_a_person_the_delta_did_not_touch(state, tmp_path):
+    """Consent reads records outside the person (the suppression list, unsure neighbours): a
+    delta that changes one of those rebuilds the person, as a full rebuild would."""
+    address = {"street": "Lindenweg 7", "zip": "35037", "city": "Marburg", "country": "DE"}
+    state.add_account("S-990901", first_name="Petra", last_name="Zweig", email="familie.zweig@example.org",
+                      address=address, accepts_marketing=True, accepts_marketing_updated_at="2026-11-20T08:00:00Z")
+    # Her daughter on the same mailbox makes it a household's before the day in question.
+    state.add_account("S-990903", first_name="Annika", last_name="Zweig", email="familie.zweig@example.org",
+                      address=address)
+    state.run()
+    petra = state.ids()["shop:S-990901"]
+    assert state.published("SELECT marketing_consent FROM customers WHERE golden_id = ?", [petra]) == [(True,)]
+    full_root = tmp_path / "full"
+    shutil.copytree(state.settings.warehouse_path.parent, full_root)
+    full = State(full_root)
+    full.runs, full.accounts = state.runs, json.loads(json.dumps(state.accounts))
+    for each in (state, full):
+        # Her husband, at the same address and on the family mailbox, says no later: another person.
+        each.add_account("S-990902", first_name="Otto", last_name="Zweig", email="familie.zweig@example.org",
+                         address=address, accepts_marketing=False, accepts_marketing_updated_at="2026-11-20T10:00:00Z")
+    assert state.run()["mode"] == "delta"
+    assert state.ids()["shop:S-990902"] != petra and state.ids()["shop:S-990901"] == petra
+    assert state.summary.reports["golden"].mode == "delta"
+    assert state.published("SELECT marketing_consent FROM customers WHERE golden_id = ?", [petra]) == [(False,)]
+    with duckdb.connect(str(full.settings.warehouse_path)) as con:
+        con.execute("DELETE FROM linkage_feature_hashes")
+    assert full.run()["mode"] == "rescore"
     assert_same_tables(published_tables(state.settings.published_path), published_tables(full.settings.published_path))
 
 
@@ -401,7 +435,7 @@ def test_dagster_shows_full_or_delta_the_delta_and_the_persons_touched(tmp_path)
     for _ in range(2):
         assert job.execute_in_process(instance=instance).success
         seen.append({name: instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata
-                     for name in ("candidate_pairs", "scored_pairs", "clusters")})
+                     for name in ("candidate_pairs", "scored_pairs", "clusters", "golden_customers")})
     first, second = seen
     assert first["candidate_pairs"]["linkage.full_or_delta"].value == "full"
     assert first["scored_pairs"]["linkage.mode"].value == "refit"
@@ -412,3 +446,6 @@ def test_dagster_shows_full_or_delta_the_delta_and_the_persons_touched(tmp_path)
     for part in ("blocking_seconds", "scoring_seconds", "clustering_seconds"):
         assert second["clusters"][f"linkage.{part}"].value >= 0
     assert second["scored_pairs"]["linkage.model_version"].value == first["scored_pairs"]["linkage.model_version"].value
+    # The golden step says whom it rebuilt: everyone first, then nobody (the same exports again).
+    assert first["golden_customers"]["mode"].value == "full" and first["golden_customers"]["persons_rebuilt"].value > 100
+    assert second["golden_customers"]["mode"].value == "delta" and second["golden_customers"]["persons_rebuilt"].value == 0

@@ -25,6 +25,7 @@ from __future__ import annotations
 import duckdb
 
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+from warehouse.golden_scope import within
 from warehouse.settings import Settings
 
 
@@ -64,8 +65,12 @@ REASONS = {
 
 
 def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = Settings.consent_sure_probability,
-                  settings: LinkageSettings = GERMAN_SETTINGS) -> None:
-    """(Re)build `golden_consent`: one row per golden id whose records hold a decision."""
+                  settings: LinkageSettings = GERMAN_SETTINGS, persons: str | None = None) -> None:
+    """(Re)build `golden_consent` for the golden ids in the table `persons` (None: for
+    everyone): one row per golden id whose records hold a decision. Also keeps, in
+    `golden_consent_evidence`, which records of other persons each one's decisions read
+    (`warehouse/golden_scope.py`: a change to one of them rebuilds the person)."""
+    rebuilt = within("m.golden_id", persons)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _members AS
@@ -83,13 +88,13 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
             -- (`relinked_pairs`) exist only in runs with a history, and a rerun must say the same.
             SELECT p.key_l, p.key_r FROM scored_pairs p
             JOIN _members a ON a.record_key = p.key_l JOIN _members b ON b.record_key = p.key_r
-            WHERE a.golden_id = b.golden_id AND {person_level_sql(settings)}
+            WHERE a.golden_id = b.golden_id AND {within('a.golden_id', persons)} AND {person_level_sql(settings)}
             UNION ALL
             SELECT d.key_l, d.key_r FROM review_decisions d
             JOIN _members a ON a.record_key = d.key_l JOIN _members b ON b.record_key = d.key_r
-            WHERE a.golden_id = b.golden_id AND d.decision = 'same'
+            WHERE a.golden_id = b.golden_id AND {within('a.golden_id', persons)} AND d.decision = 'same'
         )
-        SELECT record_key FROM _members WHERE records_of_person = 1
+        SELECT record_key FROM _members m WHERE records_of_person = 1 AND {rebuilt}
         UNION SELECT key_l FROM own_pairs UNION SELECT key_r FROM own_pairs
         """
     )
@@ -107,7 +112,7 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         SELECT m.golden_id, d.*, 'own' AS origin,
                d.record_key IN (SELECT record_key FROM _own_records) AS own,
                m.records_of_person = 1 OR coalesce(m.link_probability, 0) >= {float(sure_threshold)} AS sure
-        FROM decided d JOIN _members m USING (record_key)
+        FROM decided d JOIN _members m USING (record_key) WHERE {rebuilt}
         UNION ALL
         -- In doubt, no: an opt-out on a record the model thought may well be the same person.
         SELECT a.golden_id, d.*, 'neighbour', true, true
@@ -117,23 +122,23 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         JOIN _members b ON b.record_key = p.other_key
         JOIN decided d ON d.record_key = p.other_key
         WHERE p.match_probability >= {float(doubt_threshold)} AND a.golden_id <> b.golden_id
-          AND d.decision IN ('no', 'pending')
+          AND d.decision IN ('no', 'pending') AND {within('a.golden_id', persons)}
         UNION ALL
         -- The suppression list: an opt-out of any of the person's addresses, wherever it is,
         -- matched as standardised and as written (an address linkage cannot standardise, such
         -- as one with a space, is still the address a yes would be mailed to).
         SELECT DISTINCT m.golden_id, o.record_key, o.decision, o.consent_at, o.source, o.source_record_id, o.email,
                'suppressed', true, true
-        FROM (SELECT m.golden_id, m.email_std AS email_key FROM _members m
+        FROM (SELECT m.golden_id, m.email_std AS email_key FROM _members m WHERE {rebuilt}
               UNION SELECT m.golden_id, nullif(lower(trim(r.email)), '') FROM _members m
-                    JOIN staged_records r USING (record_key)) m
+                    JOIN staged_records r USING (record_key) WHERE {rebuilt}) m
         JOIN (SELECT *, email_std AS email_key FROM opt_outs UNION ALL SELECT *, email FROM opt_outs) o
           ON o.email_key = m.email_key AND o.owner <> m.golden_id
         """
     )
     con.execute(
         """
-        CREATE OR REPLACE TABLE golden_consent AS
+        CREATE OR REPLACE TEMP TABLE _golden_consent AS
         WITH counted AS (
             SELECT *, decision <> 'yes' OR (own AND (sure OR NOT bool_or(decision IN ('no', 'pending'))
                                                     FILTER (WHERE origin = 'own') OVER (PARTITION BY golden_id))) AS counts
@@ -167,4 +172,13 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         """,
         REASONS,
     )
-    con.execute("DROP TABLE _members; DROP TABLE _own_records; DROP TABLE _decisions")
+    if persons is None:
+        con.execute("CREATE OR REPLACE TABLE golden_consent AS SELECT * FROM _golden_consent")
+        con.execute("CREATE OR REPLACE TABLE golden_consent_evidence AS "
+                    "SELECT DISTINCT golden_id, record_key FROM _decisions WHERE origin <> 'own'")
+    else:
+        kept = within("golden_id", persons)
+        con.execute(f"DELETE FROM golden_consent WHERE {kept}; INSERT INTO golden_consent SELECT * FROM _golden_consent")
+        con.execute(f"DELETE FROM golden_consent_evidence WHERE {kept}; INSERT INTO golden_consent_evidence "
+                    "SELECT DISTINCT golden_id, record_key FROM _decisions WHERE origin <> 'own'")
+    con.execute("DROP TABLE _members; DROP TABLE _own_records; DROP TABLE _decisions; DROP TABLE _golden_consent")

@@ -33,6 +33,7 @@ from sources.ingest import SPECS, ensure_tables
 from sources.staging import build_staged_records
 from warehouse.connection import table_exists
 from warehouse.golden_ids import CHANGE_INSERT, IDS_DDL
+from warehouse.spelling_statistics import drop_counts
 
 AUDIT_DDL = """
 CREATE TABLE IF NOT EXISTS erasure_audit (request_id VARCHAR, received_at TIMESTAMP, processed_at TIMESTAMP,
@@ -43,11 +44,12 @@ CREATE TABLE IF NOT EXISTS erased_identifiers (kind VARCHAR, hash VARCHAR);
 # Where each source keeps its record id in the raw table.
 RAW_ID_COLUMNS = {"shop": "customer_id", "newsletter": "subscriber_id", "hotline": "ticket_id", "pos": "Kartennummer"}
 RECORD_TABLES = ("staged_records", "staged_sensitive", "linkage_features", "clusters", "golden_membership",
-                 "golden_record_fingerprints", "linked_records", "linkage_feature_hashes", "linkage_delta")
+                 "golden_record_fingerprints", "linked_records", "linkage_feature_hashes", "linkage_delta",
+                 "golden_record_inputs", "golden_consent_evidence")
 PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs", "relinked_pairs",
                "delta_candidate_pairs", "linkage_links_before_run")
 GOLDEN_TABLES = ("golden_customers", "golden_customers_previous", "golden_sources", "golden_provenance",
-                 "golden_consent")
+                 "golden_consent", "golden_consent_evidence")
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -205,6 +207,9 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, mat
     finally:
         _run(con, "DROP TABLE IF EXISTS _erase_map; DROP TABLE IF EXISTS _erase; DROP TABLE IF EXISTS _erase_golden; "
                   "DROP TABLE IF EXISTS _identifiers; DROP TABLE IF EXISTS _requests")
+    # The spelling counts counted the erased persons' names and streets: the next golden
+    # step counts anew without them (and rebuilds everyone by the new counts).
+    drop_counts(con)
     for table in ("term_frequencies", "linkage_model_term_frequencies"):
         if not table_exists(con, table):
             continue

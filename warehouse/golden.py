@@ -8,6 +8,8 @@ from datetime import datetime
 import duckdb
 
 from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
+from warehouse.golden_scope import SCOPE_TABLE, GoldenScope, persons_rebuilt, plan_golden, record_inputs, within
+from warehouse.spelling_statistics import record_count
 from sources.differences import store, write_difference
 from warehouse.review_queue import build_review_queue
 from warehouse.settings import Settings
@@ -49,6 +51,10 @@ class GoldenReport:
     updated: int
     review_queue: int
     ids: IdReport
+    # full: every person rebuilt; delta: only `persons_rebuilt`, the ones the run touched.
+    mode: str = "full"
+    persons_rebuilt: int = 0
+    reason: str = ""
 
     @property
     def duplicate_rate(self) -> float:
@@ -88,12 +94,40 @@ def write_change_feed(con: duckdb.DuckDBPyConnection, run_at: datetime) -> None:
 
 
 def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: datetime) -> GoldenReport:
+    """Ids for this run's clusters, then the golden rows of the persons it touched
+    (`warehouse/golden_scope.py`; everyone when it cannot tell), their sources, provenance
+    and changes, and the review queue."""
     con.execute(IDS_DDL)
     con.execute(GOLDEN_DDL)
     con.execute(GOLDEN_UPGRADE)
     ids = assign_golden_ids(con, run_at)
-    build_survivors(con, settings.review_lower, settings.consent_sure_probability)
+    record_inputs(con)
+    scope = plan_golden(con, settings.review_lower)
+    build_survivors(con, settings.review_lower, settings.consent_sure_probability, scope.persons, scope.count)
+    if scope.count:
+        record_count(con, scope.model_version, run_at, scope.reason)
+    rebuilt = persons_rebuilt(con, scope)
+    _write_golden_rows(con, scope, run_at)
+    write_change_feed(con, run_at)
+    # This run's changes are all in (erasure's too): numbered for the outboxes' cursors.
+    number_changes(con)
+    _write_sources_and_provenance(con, scope)
+    write_difference(con, "golden_record_inputs", "_record_inputs", "record_key")
+    con.execute(f"DROP TABLE _record_inputs; DROP TABLE IF EXISTS {SCOPE_TABLE}")
+    review = build_review_queue(con, settings.review_lower, settings.review_upper)
 
+    customers, records = con.execute("SELECT (SELECT count(*) FROM golden_customers), (SELECT count(*) FROM golden_sources)").fetchall()[0]
+    created, updated = con.execute(
+        "SELECT count(*) FILTER (WHERE change_type = 'created'), "
+        "count(DISTINCT golden_id) FILTER (WHERE change_type IN ('updated', 'consent_given', 'consent_withdrawn')) "
+        "FROM customer_changes WHERE run_at = ?", [run_at]
+    ).fetchall()[0]
+    return GoldenReport(customers, records, created, updated, review, ids, scope.mode, rebuilt, scope.reason)
+
+
+def _write_golden_rows(con: duckdb.DuckDBPyConnection, scope: GoldenScope, run_at: datetime) -> None:
+    """`golden_customers` for the rebuilt persons (`_survivors`), written as its difference;
+    `golden_customers_previous`: the earlier version of the rows that change or go."""
     changed = " OR ".join(f"s.{c} IS DISTINCT FROM p.{c}" for c in COMPARED)
     con.execute(
         f"""
@@ -105,49 +139,42 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
         """,
         [run_at],
     )
-    # The earlier version of the rows that change or go: what the change feed compares with.
+    # What the change feed compares with.
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TABLE golden_customers_previous AS
         SELECT * FROM golden_customers
-        WHERE golden_id NOT IN (SELECT golden_id FROM _golden_next)
+        WHERE ({within('golden_id', scope)} AND golden_id NOT IN (SELECT golden_id FROM _golden_next))
            OR golden_id IN (SELECT golden_id FROM _golden_next WHERE updated_at = ?)
         """,
         [run_at],
     )
     # Only the rows that went, changed or came are written (a quiet day changes few).
-    write_difference(con, "golden_customers", "_golden_next", "golden_id")
+    write_difference(con, "golden_customers", "_golden_next", "golden_id", within("t.golden_id", scope))
     con.execute("DROP TABLE _golden_next")
-    write_change_feed(con, run_at)
-    # This run's changes are all in (erasure's too): numbered for the outboxes' cursors.
-    number_changes(con)
-    # customer_sources: every staged record once; the founding record (earliest seen) is 1.0.
+
+
+def _write_sources_and_provenance(con: duckdb.DuckDBPyConnection, scope: GoldenScope) -> None:
+    """`golden_sources` (every staged record once; the founding record, earliest seen, is
+    1.0) and `golden_provenance` (which record each column came from) of the rebuilt persons."""
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _golden_sources AS
         SELECT m.golden_id, r.source, r.source_record_id,
                CASE WHEN row_number() OVER (PARTITION BY m.golden_id ORDER BY r.first_seen_at NULLS LAST, r.record_key) = 1
                     THEN 1.0 ELSE coalesce(c.match_probability, 1.0) END AS match_probability
         FROM staged_records r JOIN golden_membership m USING (record_key)
         LEFT JOIN clusters c USING (record_key)
+        WHERE {within('m.golden_id', scope)}
         """
     )
     # Both written as their difference from the last run's (a quiet day changes few rows).
-    store(con, "golden_sources", "_golden_sources", ("source", "source_record_id"))
+    store(con, "golden_sources", "_golden_sources", ("source", "source_record_id"), within("t.golden_id", scope))
     provenance = " UNION ALL ".join(
         f"SELECT golden_id, '{column}' AS column_name, {group}_src AS source, {group}_id AS source_record_id "
         f"FROM _survivors WHERE {group}_src IS NOT NULL"
         for column, group in PROVENANCE.items()
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _golden_provenance AS {provenance}")
-    store(con, "golden_provenance", "_golden_provenance", ("golden_id", "column_name"))
+    store(con, "golden_provenance", "_golden_provenance", ("golden_id", "column_name"), within("t.golden_id", scope))
     con.execute("DROP TABLE _survivors")
-    review = build_review_queue(con, settings.review_lower, settings.review_upper)
-
-    customers, records = con.execute("SELECT (SELECT count(*) FROM golden_customers), (SELECT count(*) FROM golden_sources)").fetchall()[0]
-    created, updated = con.execute(
-        "SELECT count(*) FILTER (WHERE change_type = 'created'), "
-        "count(DISTINCT golden_id) FILTER (WHERE change_type IN ('updated', 'consent_given', 'consent_withdrawn')) "
-        "FROM customer_changes WHERE run_at = ?", [run_at]
-    ).fetchall()[0]
-    return GoldenReport(customers, records, created, updated, review, ids)

@@ -23,6 +23,8 @@ import duckdb
 import pandas as pd
 
 from linkage.names import display_name_case
+from warehouse.spelling_statistics import (MIXED_CASE, TYPO_DISTANCE, count_name_roles, count_name_values,
+                                           count_places, count_streets, place_home_sql, typos_sql)
 
 
 def spelling_key(column: str) -> str:
@@ -37,17 +39,14 @@ def _letters(expression: str) -> str:
 
 
 HAS_UMLAUT = "regexp_matches({c}, '[äöüÄÖÜß]')"
-MIXED_CASE = "({c} <> upper({c}) AND {c} <> lower({c}))"
-# How far a spelling may be from the value's current spelling and still be that value
-# spelled otherwise: one typo in a short name, two in a long one (`Ostermeier` and
-# `Ostermeier-Falkenberg` are two values: the married name is not a typo).
-TYPO_DISTANCE = "CASE WHEN least(length({a}), length({b})) >= 8 THEN 2 ELSE 1 END"
 
 
-def build_name_records(con: duckdb.DuckDBPyConnection) -> None:
-    """`_name_records`: every member record's first and last name, put back where swapped,
-    and `_name_frequency(role, spelling_key, n)` over all staged records."""
+def build_name_records(con: duckdb.DuckDBPyConnection, persons: str | None, count: bool) -> None:
+    """`_name_records`: the first and last name of every member record of the golden ids in
+    `persons` (None: of everyone), put back where swapped. With `count`, first counts how
+    the whole data uses each name (`spelling_statistics`: only when `persons` is None)."""
     fk, lk = _letters(spelling_key("r.first_name")), _letters(spelling_key("r.last_name"))
+    within = f"WHERE m.golden_id IN (SELECT golden_id FROM {persons})" if persons else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _name_typed AS
@@ -56,24 +55,22 @@ def build_name_records(con: duckdb.DuckDBPyConnection) -> None:
                {fk} AS fk, {lk} AS lk,
                {_letters(spelling_key('f.first_name_std'))} AS std_fk, {_letters(spelling_key('f.last_name_std'))} AS std_lk
         FROM staged_records r JOIN golden_membership m USING (record_key) LEFT JOIN linkage_features f USING (record_key)
+        {within}
         """
     )
+    if count:
+        count_name_roles(con, "_name_typed")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _name_records AS
-        WITH roles AS (
-            -- How often the whole data types each name as a first name and as a surname.
-            SELECT k, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
-            FROM (SELECT fk AS k, 'first' AS role FROM _name_typed UNION ALL SELECT lk, 'last' FROM _name_typed)
-            WHERE k IS NOT NULL GROUP BY k
-        ), judged AS (
+        WITH judged AS (
             SELECT t.*,
                    t.fk <> t.lk AND (
                        -- linkage's standardisation put them back (features.py) ...
                        (t.fk = t.std_lk AND t.lk = t.std_fk)
                        -- ... or each is clearly a name of the other role in the whole data.
                        OR (rf.as_last >= 2 * (rf.as_first + 1) AND rl.as_first >= 2 * (rl.as_last + 1))) AS swapped
-            FROM _name_typed t LEFT JOIN roles rf ON rf.k = t.fk LEFT JOIN roles rl ON rl.k = t.lk
+            FROM _name_typed t LEFT JOIN spelling_name_roles rf ON rf.k = t.fk LEFT JOIN spelling_name_roles rl ON rl.k = t.lk
         )
         SELECT golden_id, record_key, source, source_record_id, record_updated_at, swapped,
                CASE WHEN swapped THEN last_typed ELSE first_typed END AS first_value,
@@ -81,15 +78,8 @@ def build_name_records(con: duckdb.DuckDBPyConnection) -> None:
         FROM judged
         """
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _name_frequency AS
-        SELECT role, key, value, count(*) AS n, sum(count(*)) OVER (PARTITION BY role, key) AS key_n
-        FROM (SELECT 'first' AS role, {spelling_key('first_value')} AS key, first_value AS value FROM _name_records
-              UNION ALL SELECT 'last', {spelling_key('last_value')}, last_value FROM _name_records)
-        WHERE key IS NOT NULL GROUP BY role, key, value
-        """
-    )
+    if count:
+        count_name_values(con, "_name_records", spelling_key)
     con.execute("DROP TABLE _name_typed")
 
 
@@ -123,13 +113,13 @@ def best_name_sql(role: str) -> str:
         FROM candidates c GROUP BY ALL
     ), chosen AS (
         SELECT k.golden_id, k.spelling_key FROM keys k
-        LEFT JOIN (SELECT DISTINCT key, key_n FROM _name_frequency WHERE role = '{role}') g ON g.key = k.spelling_key
+        LEFT JOIN (SELECT DISTINCT key, key_n FROM spelling_name_values WHERE role = '{role}') g ON g.key = k.spelling_key
         QUALIFY row_number() OVER (PARTITION BY k.golden_id
                                    ORDER BY k.n DESC, g.key_n DESC NULLS LAST, k.latest DESC NULLS LAST, k.spelling_key) = 1
     )
     SELECT c.golden_id, c.value, c.source, c.source_record_id
     FROM candidates c JOIN chosen USING (golden_id, spelling_key)
-    LEFT JOIN _name_frequency g ON g.role = '{role}' AND g.key = c.spelling_key AND g.value = c.value
+    LEFT JOIN spelling_name_values g ON g.role = '{role}' AND g.key = c.spelling_key AND g.value = c.value
     QUALIFY row_number() OVER (
         PARTITION BY c.golden_id
         ORDER BY {HAS_UMLAUT.format(c='c.value')} DESC, {MIXED_CASE.format(c='c.value')} DESC, g.n DESC NULLS LAST,
@@ -137,9 +127,10 @@ def best_name_sql(role: str) -> str:
     """
 
 
-def build_names(con: duckdb.DuckDBPyConnection) -> None:
-    """`_first` and `_last` (golden_id, value, source, source_record_id, display)."""
-    build_name_records(con)
+def build_names(con: duckdb.DuckDBPyConnection, persons: str | None = None, count: bool = True) -> None:
+    """`_first` and `_last` (golden_id, value, source, source_record_id, display) of the
+    golden ids in `persons` (None: everyone's); `count`: see `build_name_records`."""
+    build_name_records(con, persons, count)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _first AS {best_name_sql('first')}")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _last AS {best_name_sql('last')}")
     # Proper case for display runs once per distinct spelling.
@@ -148,7 +139,7 @@ def build_names(con: duckdb.DuckDBPyConnection) -> None:
         con.register("_cased", pd.DataFrame({"value": values, "display": values.map(display_name_case)}))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT t.*, c.display FROM {table} t JOIN _cased c USING (value)")
         con.unregister("_cased")
-    con.execute("DROP TABLE _name_records; DROP TABLE _name_frequency")
+    con.execute("DROP TABLE _name_records")
 
 
 _STREET_SPLIT = r"^(.*?)[\s,]*([0-9]+\s*[a-zA-Z]?(\s*[-/]\s*[0-9]+\s*[a-zA-Z]?)?)$"
@@ -179,76 +170,53 @@ def street_typed_sql(column: str) -> str:
             f"THEN regexp_extract(trim({column}), '{_STREET_SPLIT}', 1) ELSE trim({column}) END)), '')")
 
 
-def build_street_spellings(con: duckdb.DuckDBPyConnection) -> None:
-    """From `_records`: `_streets` (postcode, street key, its residents' most common
-    spelling, residents) with typos folded into the street they miss, and `_places`
-    (postcode, country, place key, the place name most of its records give)."""
-    con.execute(
-        """
-        -- A street a record or two give beside a spelling one typo away that ten times as
-        -- many records in the same postcode use (at least five): a typo of that street.
-        CREATE OR REPLACE TEMP TABLE _street_typos AS
-        WITH typed AS (
-            SELECT postal_code_std, street_key, street_typed, count(*) AS n,
-                   sum(count(*)) OVER (PARTITION BY postal_code_std, street_key) AS residents
-            FROM _records WHERE street_key IS NOT NULL AND street_typed IS NOT NULL AND postal_code_std IS NOT NULL
-            GROUP BY postal_code_std, street_key, street_typed
-        )
-        SELECT rare.postal_code_std, rare.street_key AS typo_key, common.street_key
-        FROM typed rare JOIN typed common
-          ON common.postal_code_std = rare.postal_code_std AND common.street_key <> rare.street_key
-         AND common.residents >= greatest(5, 10 * rare.residents)
-         AND (damerau_levenshtein(rare.street_typed, common.street_typed) <= 1
-              OR damerau_levenshtein(rare.street_key, common.street_key) <= 1)
-        WHERE rare.residents <= 2
-        QUALIFY row_number() OVER (PARTITION BY rare.postal_code_std, rare.street_key
-                                   ORDER BY common.residents DESC, common.street_key) = 1
-        """
-    )
+def build_street_spellings(con: duckdb.DuckDBPyConnection, count: bool = True) -> None:
+    """For the records in `_records`: their typo streets folded into the street they miss
+    (`street_key` updated), `_streets` (postcode, street key, its residents' most common
+    spelling, residents) and `_places` (postcode, country, place key, the place name most of
+    its records give). With `count` (`_records` then holds everyone's records), the whole
+    data's streets and places are counted first (`spelling_statistics`); a street or place
+    no count knows is spelled by the person's own records (`build_address`)."""
+    if count:
+        count_streets(con, "_records")
+        count_places(con, "_records")
+    unknown = """(SELECT DISTINCT r.postal_code_std, r.street_key, r.street_typed, 0 AS residents FROM _records r
+                  WHERE r.street_key IS NOT NULL AND r.street_typed IS NOT NULL AND r.postal_code_std IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM spelling_street_typed k
+                                    WHERE k.postal_code_std = r.postal_code_std AND k.street_key = r.street_key))"""
+    # Streets the counts know keep the typo they were counted with; one they do not know
+    # (first seen since) has no residents yet, and is a typo of a counted street it misses.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _street_typos AS SELECT * FROM spelling_street_typos "
+                f"UNION ALL {typos_sql(unknown)}")
     con.execute(
         """
         UPDATE _records r SET street_key = t.street_key FROM _street_typos t
         WHERE t.postal_code_std = r.postal_code_std AND t.typo_key = r.street_key;
         DROP TABLE _street_typos;
-        -- Every street of a postcode: how many records give it, and their most common spelling.
         CREATE OR REPLACE TEMP TABLE _streets AS
-        SELECT postal_code_std, street_key, street_display,
-               sum(count(*)) OVER (PARTITION BY postal_code_std, street_key) AS residents
-        FROM _records
-        WHERE street_display IS NOT NULL AND street_key IS NOT NULL
-        GROUP BY postal_code_std, street_key, street_display
-        QUALIFY row_number() OVER (PARTITION BY postal_code_std, street_key
-                                   ORDER BY count(*) DESC, regexp_matches(street_display, '[äöüß]') DESC, street_display) = 1;
+        SELECT s.* FROM spelling_streets s SEMI JOIN _records r
+          ON r.postal_code_std IS NOT DISTINCT FROM s.postal_code_std AND r.street_key = s.street_key;
         """
     )
     con.execute(
         f"""
-        -- A postcode's place, as most of its records spell it (`Muenchen`, `Frankfurt a.M.`
-        -- and `Wein` beside `München`, `Frankfurt am Main` and `Wien`): each spelling a
-        -- record gives joins the place one typo away that most records of the postcode give.
         CREATE OR REPLACE TEMP TABLE _places AS
-        WITH spelled AS (
-            SELECT postal_code_std, country, city_std, trim(city) AS city, count(*) AS n,
-                   sum(count(*)) OVER (PARTITION BY postal_code_std, country, city_std) AS place_n
-            FROM _records WHERE postal_code_std IS NOT NULL AND city_std IS NOT NULL AND nullif(trim(city), '') IS NOT NULL
-            GROUP BY postal_code_std, country, city_std, trim(city)
-        ), place AS (
-            SELECT DISTINCT postal_code_std, country, city_std, place_n FROM spelled
-        ), home AS (
-            -- Which place each place key of a postcode is: the most common one within a typo.
-            SELECT a.postal_code_std, a.country, a.city_std, b.city_std AS home_std
-            FROM place a JOIN place b ON b.postal_code_std = a.postal_code_std AND b.country IS NOT DISTINCT FROM a.country
-             AND (b.city_std = a.city_std
-                  OR (b.place_n > a.place_n AND damerau_levenshtein(a.city_std, b.city_std)
-                      <= {TYPO_DISTANCE.format(a='a.city_std', b='b.city_std')}))
-            QUALIFY row_number() OVER (PARTITION BY a.postal_code_std, a.country, a.city_std
-                                       ORDER BY b.place_n DESC, b.city_std) = 1
-        )
-        SELECT h.postal_code_std, h.country, h.city_std, s.city
-        FROM home h JOIN spelled s ON s.postal_code_std = h.postal_code_std AND s.country IS NOT DISTINCT FROM h.country
-                                  AND s.city_std = h.home_std
-        QUALIFY row_number() OVER (PARTITION BY h.postal_code_std, h.country, h.city_std
-                                   ORDER BY s.n DESC, regexp_matches(s.city, '[äöüß]') DESC,
-                                            {MIXED_CASE.format(c='s.city')} DESC, s.city) = 1
+        WITH keys AS (
+            SELECT DISTINCT r.postal_code_std, r.country, r.city_std, coalesce(k.place_n, 0) AS place_n
+            FROM _records r LEFT JOIN spelling_place_keys k ON k.postal_code_std = r.postal_code_std
+             AND k.country IS NOT DISTINCT FROM r.country AND k.city_std = r.city_std
+            WHERE r.postal_code_std IS NOT NULL AND r.city_std IS NOT NULL AND nullif(trim(r.city), '') IS NOT NULL
+        ), home AS ({place_home_sql("(SELECT * FROM keys WHERE place_n = 0)")})
+        -- A counted place key is the place it was counted as; one no count knows, the place
+        -- it is a typo of (or none: the record's own spelling stands).
+        SELECT k.postal_code_std, k.country, k.city_std, coalesce(direct.city, homed.city) AS city
+        FROM keys k
+        LEFT JOIN spelling_places direct ON direct.postal_code_std = k.postal_code_std
+         AND direct.country IS NOT DISTINCT FROM k.country AND direct.city_std = k.city_std
+        LEFT JOIN home h ON h.postal_code_std = k.postal_code_std AND h.country IS NOT DISTINCT FROM k.country
+         AND h.city_std = k.city_std
+        LEFT JOIN spelling_places homed ON homed.postal_code_std = h.postal_code_std
+         AND homed.country IS NOT DISTINCT FROM h.country AND homed.city_std = h.home_std
+        WHERE coalesce(direct.city, homed.city) IS NOT NULL
         """
     )

@@ -12,23 +12,27 @@ from __future__ import annotations
 import duckdb
 
 from warehouse.consent import build_consent
+from warehouse.golden_scope import within
 from warehouse.settings import Settings
 from sources.identifiers import e164
 from warehouse.spelling import (build_names, build_street_spellings, house_number_sql, street_display_sql,
                                 street_typed_sql)
 
-def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, sure_threshold: float = Settings.consent_sure_probability) -> None:
-    """(Re)build `_survivors`: contract columns (without updated_at), `consent_email`, and
-    their provenance.
+def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5,
+                    sure_threshold: float = Settings.consent_sure_probability,
+                    persons: str | None = None, count: bool = True) -> None:
+    """(Re)build `_survivors` for the golden ids in the table `persons` (None: everyone):
+    contract columns (without updated_at), `consent_email`, and their provenance.
 
     Consent comes from `warehouse.consent.build_consent` (`doubt_threshold`,
     `sure_threshold`: see there), which also writes `golden_consent`; names, streets and
-    place names are spelled by `warehouse.spelling`.
+    place names are spelled by `warehouse.spelling`, with the whole data's spelling counts
+    counted anew (`count`, only for everyone) or as kept (`warehouse.spelling_statistics`).
     """
-    build_consent(con, doubt_threshold, sure_threshold)
-    build_names(con)
-    build_member_records(con)
-    build_street_spellings(con)
+    build_consent(con, doubt_threshold, sure_threshold, persons=persons)
+    build_names(con, persons, count)
+    build_member_records(con, persons)
+    build_street_spellings(con, count)
     build_address(con)
     build_phones(con)
     build_latest_values(con)
@@ -37,9 +41,10 @@ def build_survivors(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5
                 "DROP TABLE _address; DROP TABLE _phone; DROP TABLE _mail; DROP TABLE _salutation; DROP TABLE _totals")
 
 
-def build_member_records(con: duckdb.DuckDBPyConnection) -> None:
-    """`_records`: every member record of a golden row with the standardised values the
-    rules below read (postcode, place key, E.164, the street as displayed, typed and keyed)."""
+def build_member_records(con: duckdb.DuckDBPyConnection, persons: str | None = None) -> None:
+    """`_records`: every member record of the golden ids in `persons` (None: of every golden
+    row) with the standardised values the rules below read (postcode, place key, E.164, the
+    street as displayed, typed and keyed)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _records AS
@@ -48,6 +53,7 @@ def build_member_records(con: duckdb.DuckDBPyConnection) -> None:
                f.street_key, {street_typed_sql('r.street')} AS street_typed
         FROM staged_records r JOIN golden_membership m USING (record_key)
         LEFT JOIN linkage_features f USING (record_key)
+        WHERE {within('m.golden_id', persons)}
         """
     )
 
@@ -82,10 +88,19 @@ def build_address(con: duckdb.DuckDBPyConnection) -> None:
         )
         -- One street, one spelling: the one its residents' records use most; one postcode's
         -- place, one name: the one most records with that postcode give.
-        SELECT a.golden_id, d.street_display AS street, a.house_number, a.postal_code,
+        -- A street no count knows yet: as most of the person's own records there spell it.
+        , own AS (
+            SELECT r.golden_id, r.street_key, r.street_display FROM _records r JOIN chosen_street c USING (golden_id, street_key)
+            WHERE r.street_display IS NOT NULL
+            GROUP BY r.golden_id, r.street_key, r.street_display
+            QUALIFY row_number() OVER (PARTITION BY r.golden_id
+                                       ORDER BY count(*) DESC, regexp_matches(r.street_display, '[äöüß]') DESC, r.street_display) = 1
+        )
+        SELECT a.golden_id, coalesce(d.street_display, o.street_display) AS street, a.house_number, a.postal_code,
                coalesce(p.city, trim(a.city)) AS city, a.country, a.source, a.source_record_id
         FROM anchor a JOIN chosen_street c USING (golden_id)
-        JOIN _streets d ON d.postal_code_std IS NOT DISTINCT FROM c.postal_code_std AND d.street_key = c.street_key
+        LEFT JOIN _streets d ON d.postal_code_std IS NOT DISTINCT FROM c.postal_code_std AND d.street_key = c.street_key
+        LEFT JOIN own o USING (golden_id)
         LEFT JOIN _places p ON p.postal_code_std = a.postal_code_std AND p.country IS NOT DISTINCT FROM a.country
                             AND p.city_std = a.city_std
         """
