@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import duckdb
 
 from warehouse.connection import table_exists
-from warehouse.spelling_statistics import Counted, kept_counts, why_count
+from warehouse.spelling_statistics import why_count_anew
 
 INPUTS_DDL = """
 CREATE TABLE IF NOT EXISTS golden_record_inputs (record_key VARCHAR PRIMARY KEY, golden_id VARCHAR, input_hash UBIGINT);
@@ -43,7 +43,6 @@ class GoldenScope:
     whether the spelling counts are counted anew (then everyone is rebuilt)."""
     persons: str | None
     count: bool
-    kept: Counted | None
     reason: str
     model_version: str | None
 
@@ -91,16 +90,16 @@ def plan_golden(con: duckdb.DuckDBPyConnection, doubt_threshold: float) -> Golde
     """Decide whom this run rebuilds (and write `_golden_scope` when not everyone)."""
     con.execute(INPUTS_DDL)
     mode, model_version = _linkage_run(con)
-    kept = kept_counts(con, model_version)
-    if kept is None:
-        return GoldenScope(None, True, None, f"spelling counted anew: {why_count(con, model_version)}", model_version)
+    anew = why_count_anew(con, model_version)
+    if anew:
+        return GoldenScope(None, True, f"spelling counted anew: {anew}", model_version)
     if mode != "delta":
-        return GoldenScope(None, False, kept, f"linkage re-linked every record ({mode})", model_version)
+        return GoldenScope(None, False, f"linkage re-linked every record ({mode})", model_version)
     if not all(table_exists(con, t) for t in GOLDEN_STATE) or \
             not con.execute("SELECT count(*) FROM golden_record_inputs").fetchall()[0][0]:
-        return GoldenScope(None, False, kept, "no golden rows of an earlier run to update", model_version)
+        return GoldenScope(None, False, "no golden rows of an earlier run to update", model_version)
     _touched_persons(con, doubt_threshold)
-    return GoldenScope(SCOPE_TABLE, False, kept, "the persons the delta touched", model_version)
+    return GoldenScope(SCOPE_TABLE, False, "the persons the delta touched", model_version)
 
 
 def _touched_persons(con: duckdb.DuckDBPyConnection, doubt_threshold: float) -> None:

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from linkage.names import display_name_case
+from warehouse.golden_scope import within
 from warehouse.spelling_statistics import (MIXED_CASE, TYPO_DISTANCE, count_name_roles, count_name_values,
                                            count_places, count_streets, place_home_sql, typos_sql)
 
@@ -46,7 +47,6 @@ def build_name_records(con: duckdb.DuckDBPyConnection, persons: str | None, coun
     `persons` (None: of everyone), put back where swapped. With `count`, first counts how
     the whole data uses each name (`spelling_statistics`: only when `persons` is None)."""
     fk, lk = _letters(spelling_key("r.first_name")), _letters(spelling_key("r.last_name"))
-    within = f"WHERE m.golden_id IN (SELECT golden_id FROM {persons})" if persons else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _name_typed AS
@@ -55,7 +55,7 @@ def build_name_records(con: duckdb.DuckDBPyConnection, persons: str | None, coun
                {fk} AS fk, {lk} AS lk,
                {_letters(spelling_key('f.first_name_std'))} AS std_fk, {_letters(spelling_key('f.last_name_std'))} AS std_lk
         FROM staged_records r JOIN golden_membership m USING (record_key) LEFT JOIN linkage_features f USING (record_key)
-        {within}
+        WHERE {within('m.golden_id', persons)}
         """
     )
     if count:

@@ -19,7 +19,6 @@ records: unknown is zero, never a guess from other persons' records of the day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -41,40 +40,24 @@ TABLES = ("spelling_statistics", "spelling_name_roles", "spelling_name_values", 
           "spelling_street_typos", "spelling_streets", "spelling_place_keys", "spelling_places")
 
 
-@dataclass(frozen=True)
-class Counted:
-    """Which counts a run reads: counted this run (`fresh`) or kept from `counted_at`."""
-    fresh: bool
-    model_version: str | None
-    counted_at: datetime | None
-    reason: str
-
-
-def kept_counts(con: duckdb.DuckDBPyConnection, model_version: str | None) -> Counted | None:
-    """The kept counts if a run may read them: they exist and were counted for the model in
-    force (a model without a version, as in a warehouse built without linkage, counts anew)."""
-    if model_version is None or not all(table_exists(con, t) for t in TABLES):
-        return None
-    row = con.execute("SELECT model_version, counted_at FROM spelling_statistics").fetchall()
-    if len(row) != 1 or row[0][0] != model_version:
-        return None
-    return Counted(False, model_version, row[0][1], "kept with the model")
-
-
-def why_count(con: duckdb.DuckDBPyConnection, model_version: str | None) -> str:
+def why_count_anew(con: duckdb.DuckDBPyConnection, model_version: str | None) -> str | None:
+    """Why the counts must be counted anew, or None when a run may read the kept ones: they
+    exist and were counted for the model in force (a warehouse built without linkage has no
+    model version and always counts anew)."""
     if model_version is None:
         return "no stored model"
     if not all(table_exists(con, t) for t in TABLES):
         return "no counts kept (first run, or an erasure removed what they counted)"
-    return "the model was fitted anew"
+    rows = con.execute("SELECT model_version FROM spelling_statistics").fetchall()
+    return None if rows == [(model_version,)] else "the model was fitted anew"
 
 
-def record_count(con: duckdb.DuckDBPyConnection, model_version: str | None, counted_at: datetime, reason: str) -> Counted:
+def record_count(con: duckdb.DuckDBPyConnection, model_version: str | None, counted_at: datetime, reason: str) -> None:
+    """Which model the counts just counted belong to, when and why they were counted."""
     con.execute(STATISTICS_DDL)
     records = con.execute("SELECT count(*) FROM golden_membership").fetchall()[0][0]
     con.execute("DELETE FROM spelling_statistics")
     con.execute("INSERT INTO spelling_statistics VALUES (?, ?, ?, ?)", [model_version, counted_at, records, reason])
-    return Counted(True, model_version, counted_at, reason)
 
 
 def drop_counts(con: duckdb.DuckDBPyConnection) -> None:
