@@ -98,6 +98,22 @@ def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int, delta: str | N
     """
 
 
+def _keys_in_delta(db: Engine, keys: str, delta: str) -> str:
+    """`_keys_in_delta`: the rows of `keys` whose key a record of `delta` has.
+
+    A block is made of one key's records (split by a refinement when the key is over the
+    cap, `_sizes` still counting all of them), so the blocks a delta record is in are the
+    same as over all keys, and the keys no delta record has are never split into blocks."""
+    db.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _keys_in_delta AS
+        SELECT * FROM {keys}
+        WHERE key IN (SELECT key FROM {keys} WHERE record_key IN (SELECT record_key FROM {delta}))
+        """
+    )
+    return "_keys_in_delta"
+
+
 def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str | None = None) -> str:
     """A quoted number against the account's own: keys of one side meet the other's; with
     `delta`, a delta record on either side (two joins, each with one side restricted)."""
@@ -157,13 +173,15 @@ def build_candidate_pairs(con: Connection, settings: LinkageSettings, delta: str
         if rule.other_key is None:
             keys = f"_keys_{rule.name}"
             db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+            if delta is not None:
+                keys = _keys_in_delta(db, keys, delta)
             pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size, delta)
         else:
             pairs = _asymmetric_pairs_sql(db, settings.table, rule, delta)
         db.run(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
         per_rule[rule.name] = db.rows("SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name])[0][0]
         if rule.other_key is None:
-            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes")
+            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes; DROP TABLE IF EXISTS _keys_in_delta")
     # list_sort(list(...)), not list(... ORDER BY ...): the same in DuckDB, and Spark's
     # collect_list has no ORDER BY.
     db.run(

@@ -72,29 +72,33 @@ def build_review_decisions(con: Connection) -> int:
 
 
 def _connected_components(con: Connection, table: str, edges: str = "_edges") -> None:
-    """Label propagation: every record takes the smallest key reachable over `edges`."""
+    """Label propagation: every record takes the smallest key reachable over `edges`.
+
+    Only the records whose label just fell offer it to their neighbours (a record whose
+    label stayed offered it already), so after the first round each round joins the edges
+    with a few records, not with all of them."""
     db = as_engine(con)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _both_ways AS SELECT key_l AS a, key_r AS b FROM {edges} "
+           f"UNION ALL SELECT key_r, key_l FROM {edges}")
     db.run(f"CREATE OR REPLACE TEMP TABLE _labels AS SELECT record_key, record_key AS label FROM {table}")
+    db.run("CREATE OR REPLACE TEMP TABLE _fallen AS SELECT record_key, label FROM _labels")
     while True:
         db.run(
-            f"""
-            CREATE OR REPLACE TEMP TABLE _next AS
-            WITH both_ways AS (
-                SELECT key_l AS a, key_r AS b FROM {edges} UNION ALL SELECT key_r, key_l FROM {edges}
-            ), offered AS (
-                SELECT e.a AS record_key, min(l.label) AS label
-                FROM both_ways e JOIN _labels l ON l.record_key = e.b GROUP BY e.a
+            """
+            CREATE OR REPLACE TEMP TABLE _offered AS
+            WITH offers AS (
+                SELECT e.a AS record_key, min(f.label) AS label FROM _both_ways e JOIN _fallen f ON f.record_key = e.b
+                GROUP BY e.a
             )
-            SELECT l.record_key, least(l.label, coalesce(o.label, l.label)) AS label
-            FROM _labels l LEFT JOIN offered o USING (record_key)
+            SELECT o.record_key, o.label FROM offers o JOIN _labels l USING (record_key) WHERE o.label < l.label
             """
         )
-        changed = db.rows(
-            "SELECT count(*) FROM _next n JOIN _labels l USING (record_key) WHERE n.label <> l.label"
-        )[0][0]
-        db.run("DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
-        if not changed:
+        db.run("DROP TABLE _fallen; ALTER TABLE _offered RENAME TO _fallen")
+        if not db.rows("SELECT count(*) FROM _fallen")[0][0]:
+            db.run("DROP TABLE _fallen; DROP TABLE _both_ways")
             return
+        db.run("CREATE OR REPLACE TEMP TABLE _next AS SELECT l.record_key, coalesce(f.label, l.label) AS label "
+               "FROM _labels l LEFT JOIN _fallen f USING (record_key); DROP TABLE _labels; ALTER TABLE _next RENAME TO _labels")
 
 
 def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dict[str, str]:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from linkage.name_variants import learn_first_name_variants, stored_variants_exist
 from linkage.names import fold_sql, koelner_phonetik
-from sources.identifiers import e164
+from sources.identifiers import e164, email_key_sql
 from sources.differences import store
 
 _TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
@@ -37,7 +37,7 @@ WITH base AS (
         {_name_sql('s.first_name')} AS first_name_std,
         {_name_sql('s.last_name')} AS last_name_std,
         nullif(trim(regexp_replace({fold_sql('s.street')}, '[.,]', ' ', 'g')), '') AS street_folded,
-        regexp_replace(lower(trim(s.email)), '@googlemail\\.com$', '@gmail.com') AS email_lower
+        {email_key_sql('s.email')} AS email_lower
     FROM staged_records s LEFT JOIN staged_sensitive x USING (record_key)
 ), street AS (
     SELECT *,

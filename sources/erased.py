@@ -7,12 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from sources.identifiers import e164
-
-
-def email_key_sql(column: str) -> str:
-    """The e-mail as erasure hashes it: `sources.identifiers.normalise_email` in SQL."""
-    return f"regexp_replace(lower(trim({column})), '@googlemail[.]com$', '@gmail.com')"
+from sources.identifiers import e164, email_key_sql
 
 
 def erasures_known(con: duckdb.DuckDBPyConnection) -> bool:

@@ -22,6 +22,18 @@ def normalise_email(value: str | None) -> str | None:
     return f"{local}@{domain}"
 
 
+def email_key_sql(column: str) -> str:
+    """`normalise_email` in SQL (erasure hashes it, linkage compares it; linkage then keeps
+    only what looks like an address)."""
+    return f"regexp_replace(lower(trim({column})), '@googlemail[.]com$', '@gmail.com')"
+
+
+def written_email_sql(column: str) -> str:
+    """The e-mail as written, only case and surrounding spaces aside: the address a mail
+    would go to, also where linkage cannot standardise it (one with a space in it)."""
+    return f"nullif(lower(trim({column})), '')"
+
+
 def hash_identifier(value: str) -> str:
     """sha256 hex of the normalised identifier; the same in SQL as `sha256(value)`."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()

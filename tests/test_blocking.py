@@ -70,3 +70,19 @@ def test_the_pair_budget_lowers_the_cap_until_the_rules_fit(con):
     # With room for the regions, the cap stops where they fit.
     roomy = plan_blocking(con, settings(rule, budget=15.0))["name"]
     assert 30 <= roomy.max_block_size < 120 and roomy.pairs == 4 * 435 + 3
+
+
+@pytest.mark.parametrize("cap", [50, 200])
+def test_a_delta_meets_exactly_the_records_it_meets_over_everything(con, cap):
+    # One record of a refined region, one of the rare pairs, and a record whose key no one else has.
+    con.execute("INSERT INTO people VALUES ('z0', 'alone', '10')")
+    con.execute("CREATE TABLE delta AS SELECT * FROM (VALUES ('r0005'), ('x3'), ('z0')) t(record_key)")
+    rule = BlockingRule("name", "name", max_block_size=cap, refine_by=("region",), min_block_size=10)
+    build_candidate_pairs(con, settings(rule))
+    build_candidate_pairs(con, settings(rule), delta="delta", target="delta_pairs")
+    touching = ("SELECT key_l, key_r FROM {} WHERE key_l IN (SELECT record_key FROM delta) "
+                "OR key_r IN (SELECT record_key FROM delta) ORDER BY ALL")
+    expected = con.execute(touching.format("candidate_pairs")).fetchall()
+    assert con.execute(touching.format("delta_pairs")).fetchall() == expected
+    # r0005 meets its region's 29 (cap 50) or all 119 others (cap 200); x3 meets x2.
+    assert len(expected) == (29 if cap == 50 else 119) + 1

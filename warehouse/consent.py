@@ -25,6 +25,7 @@ from __future__ import annotations
 import duckdb
 
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
+from sources.identifiers import written_email_sql
 from warehouse.golden_scope import within
 from warehouse.settings import Settings
 
@@ -70,15 +71,30 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
     everyone): one row per golden id whose records hold a decision. Also keeps, in
     `golden_consent_evidence`, which records of other persons each one's decisions read
     (`warehouse/golden_scope.py`: a change to one of them rebuilds the person)."""
-    rebuilt = within("m.golden_id", persons)
+    _members(con)
+    _own_records(con, settings, persons)
+    _decisions(con, doubt_threshold, sure_threshold, persons)
+    _winning_decisions(con)
+    _store(con, persons)
+    con.execute("DROP TABLE _members; DROP TABLE _own_records; DROP TABLE _decisions; DROP TABLE _golden_consent")
+
+
+def _members(con: duckdb.DuckDBPyConnection) -> None:
+    """`_members`: every record with its person, how many records the person has, how
+    surely the record is linked and its standardised e-mail address."""
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _members AS
         SELECT m.record_key, m.golden_id, count(*) OVER (PARTITION BY m.golden_id) AS records_of_person,
                c.match_probability AS link_probability, f.email_std
         FROM golden_membership m LEFT JOIN clusters c USING (record_key) LEFT JOIN linkage_features f USING (record_key)
         """
     )
+
+
+def _own_records(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, persons: str | None) -> None:
+    """`_own_records(record_key)`: the rebuilt persons' records linked by their own evidence."""
+    rebuilt = within("m.golden_id", persons)
     con.execute(
         f"""
         -- Records linked into their golden row by the person's own evidence.
@@ -98,12 +114,20 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         UNION SELECT key_l FROM own_pairs UNION SELECT key_r FROM own_pairs
         """
     )
+
+
+def _decisions(con: duckdb.DuckDBPyConnection, doubt_threshold: float, sure_threshold: float,
+               persons: str | None) -> None:
+    """`_decisions`: every decision that may weigh on a rebuilt person, with its origin
+    (own, neighbour, suppressed) and whether it is the person's own and sure."""
+    rebuilt = within("m.golden_id", persons)
+    written_email = written_email_sql("r.email")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _decisions AS
         WITH decided AS (
             SELECT r.record_key, r.consent_decision AS decision, r.consent_at, r.source, r.source_record_id,
-                   nullif(lower(trim(r.email)), '') AS email
+                   {written_email} AS email
             FROM staged_records r WHERE r.consent_decision IS NOT NULL AND r.consent_at IS NOT NULL
         ), opt_outs AS (
             SELECT d.*, m.golden_id AS owner, m.email_std FROM decided d JOIN _members m USING (record_key)
@@ -130,12 +154,16 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         SELECT DISTINCT m.golden_id, o.record_key, o.decision, o.consent_at, o.source, o.source_record_id, o.email,
                'suppressed', true, true
         FROM (SELECT m.golden_id, m.email_std AS email_key FROM _members m WHERE {rebuilt}
-              UNION SELECT m.golden_id, nullif(lower(trim(r.email)), '') FROM _members m
+              UNION SELECT m.golden_id, {written_email} FROM _members m
                     JOIN staged_records r USING (record_key) WHERE {rebuilt}) m
         JOIN (SELECT *, email_std AS email_key FROM opt_outs UNION ALL SELECT *, email FROM opt_outs) o
           ON o.email_key = m.email_key AND o.owner <> m.golden_id
         """
     )
+
+
+def _winning_decisions(con: duckdb.DuckDBPyConnection) -> None:
+    """`_golden_consent`: per person the decision that wins, and why a yes did not."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _golden_consent AS
@@ -172,6 +200,10 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         """,
         REASONS,
     )
+
+
+def _store(con: duckdb.DuckDBPyConnection, persons: str | None) -> None:
+    """`golden_consent` and `golden_consent_evidence`: written anew, or the rebuilt persons' rows replaced."""
     if persons is None:
         con.execute("CREATE OR REPLACE TABLE golden_consent AS SELECT * FROM _golden_consent")
         con.execute("CREATE OR REPLACE TABLE golden_consent_evidence AS "
@@ -181,4 +213,3 @@ def build_consent(con: duckdb.DuckDBPyConnection, doubt_threshold: float = 0.5, 
         con.execute(f"DELETE FROM golden_consent WHERE {kept}; INSERT INTO golden_consent SELECT * FROM _golden_consent")
         con.execute(f"DELETE FROM golden_consent_evidence WHERE {kept}; INSERT INTO golden_consent_evidence "
                     "SELECT DISTINCT golden_id, record_key FROM _decisions WHERE origin <> 'own'")
-    con.execute("DROP TABLE _members; DROP TABLE _own_records; DROP TABLE _decisions; DROP TABLE _golden_consent")

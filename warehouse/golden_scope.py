@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from sources.identifiers import written_email_sql
 from warehouse.connection import table_exists
 from warehouse.spelling_statistics import why_count_anew
 
@@ -103,6 +104,7 @@ def plan_golden(con: duckdb.DuckDBPyConnection, doubt_threshold: float) -> Golde
 
 
 def _touched_persons(con: duckdb.DuckDBPyConnection, doubt_threshold: float) -> None:
+    written_email = written_email_sql("r.email")
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _changed_records AS
@@ -124,12 +126,12 @@ def _touched_persons(con: duckdb.DuckDBPyConnection, doubt_threshold: float) -> 
             -- The e-mail addresses a changed record now opts out of, as standardised and as written.
             SELECT f.email_std AS email FROM staged_records r SEMI JOIN _changed_records x USING (record_key)
             JOIN linkage_features f USING (record_key) WHERE r.consent_decision = 'no' AND f.email_std IS NOT NULL
-            UNION SELECT nullif(lower(trim(r.email)), '') FROM staged_records r SEMI JOIN _changed_records x USING (record_key)
+            UNION SELECT {written_email} FROM staged_records r SEMI JOIN _changed_records x USING (record_key)
             WHERE r.consent_decision = 'no'
         ), suppressed AS (
             SELECT f.record_key FROM linkage_features f WHERE f.email_std IN (SELECT email FROM opt_out_addresses)
             UNION SELECT r.record_key FROM staged_records r
-            WHERE nullif(lower(trim(r.email)), '') IN (SELECT email FROM opt_out_addresses)
+            WHERE {written_email} IN (SELECT email FROM opt_out_addresses)
         )
         SELECT golden_now AS golden_id FROM _changed_records WHERE golden_now IS NOT NULL
         UNION SELECT golden_before FROM _changed_records WHERE golden_before IS NOT NULL

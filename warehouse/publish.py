@@ -63,17 +63,40 @@ def _write_all(con: duckdb.DuckDBPyConnection, alias: str) -> None:
     build_search_index(con, alias)
 
 
+# Published tables that between two erasures only grow, by rows numbered after the last
+# (golden_ids.number_changes); a delta publish has no erasure since its base
+# (publish_delta.delta_base), so the copy takes the rows after its last number instead of
+# the whole history again, which grows with every run.
+APPENDED = {"customer_changes": "change_id"}
+
+
+def _appendable(con: duckdb.DuckDBPyConnection, alias: str, table: str, query: str) -> bool:
+    """Whether the copy's `table` has the columns of `query` and every row is numbered."""
+    number = APPENDED[table]
+    columns = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {query}").fetchall()]
+    copied = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {alias}.{table}").fetchall()]
+    unnumbered = con.execute(f"SELECT count(*) FROM ({query}) WHERE {number} IS NULL").fetchall()[0][0]
+    return columns == copied and not unnumbered
+
+
 def _write_changes(con: duckdb.DuckDBPyConnection, alias: str) -> int | None:
-    """The copy of the last version brought up to date: the touched persons' rows, and the
-    tables that are not per person (history, changes, review queue: small) written anew."""
+    """The copy of the last version brought up to date: the touched persons' rows, the
+    rows of the change feed after its last, and the other tables that are not per person
+    (history, review queue: small) written anew."""
     queries = {table: query for table, (query, _) in PUBLISHED_TABLES.items()}
     rewritten = apply_changes(con, alias, queries)
     if rewritten is None:
         return None
     for table in PUBLISHED_TABLES:
-        if table not in PER_PERSON:
-            con.execute(f"DROP TABLE {alias}.{table}")
-            con.execute(f"CREATE TABLE {alias}.{table} AS {queries[table]}")
+        if table in PER_PERSON:
+            continue
+        if table in APPENDED and _appendable(con, alias, table, queries[table]):
+            number = APPENDED[table]
+            con.execute(f"INSERT INTO {alias}.{table} SELECT * FROM ({queries[table]}) "
+                        f"WHERE {number} > (SELECT coalesce(max({number}), 0) FROM {alias}.{table})")
+            continue
+        con.execute(f"DROP TABLE {alias}.{table}")
+        con.execute(f"CREATE TABLE {alias}.{table} AS {queries[table]}")
     con.execute(f"DROP VIEW {alias}.reminders; DROP TABLE {alias}.reminder_settings; DROP TABLE {alias}.publication")
     return rewritten
 

@@ -20,8 +20,9 @@ SHOWN = ("source", "first_name", "last_name", "email", "phone", "street", "posta
          "first_seen_at", "last_seen_at")
 
 
-def _terms_sql(pairs: str, settings: LinkageSettings) -> str:
-    """One row per pair of `pairs` and comparison that had data on both sides: words and weight."""
+def _terms_sql(scored: str, settings: LinkageSettings) -> str:
+    """One row per pair of `scored` (rows of scored_pairs) and comparison that had data on
+    both sides: words and weight."""
     parts = []
     for position, comparison in enumerate(settings.comparisons):
         title = comparison.shown_name.replace("'", "''")
@@ -30,8 +31,7 @@ def _terms_sql(pairs: str, settings: LinkageSettings) -> str:
         gamma = f"s.{gamma_column(comparison)}"
         parts.append(
             f"SELECT s.key_l, s.key_r, {position} AS position, {label} AS term, p.weight "
-            f"FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r "
-            f"JOIN model_parameters p ON p.comparison = '{comparison.name}' AND p.gamma = {gamma} "
+            f"FROM {scored} s JOIN model_parameters p ON p.comparison = '{comparison.name}' AND p.gamma = {gamma} "
             f"WHERE {gamma} <> {NULL_LEVEL}")
     return " UNION ALL ".join(parts)
 
@@ -43,7 +43,12 @@ def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS) -> 
     what the frequency of the shared values adds (a shared rare name says more than a
     shared common one)."""
     return f"""
-        WITH terms AS ({_terms_sql(pairs, settings)}),
+        -- The pairs' rows of scored_pairs once (MATERIALIZED: not inlined into each
+        -- comparison's terms): each of those reads these few rows, not every scored pair.
+        WITH scored AS MATERIALIZED (
+            SELECT s.* FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r
+        ),
+        terms AS ({_terms_sql('scored', settings)}),
         summed AS (
             SELECT key_l, key_r, sum(weight) AS listed,
                    string_agg(term || ' (' || printf('%+.1f', weight) || ')', '; ' ORDER BY position) AS words
@@ -56,8 +61,7 @@ def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS) -> 
                             || printf('%+.1f', s.match_weight - prior.prior_weight - coalesce(w.listed, 0)) || '); '
                        ELSE '' END
                || '= ' || printf('%+.1f', s.match_weight) AS explanation
-        FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r
-        CROSS JOIN prior LEFT JOIN summed w ON w.key_l = s.key_l AND w.key_r = s.key_r
+        FROM scored s CROSS JOIN prior LEFT JOIN summed w ON w.key_l = s.key_l AND w.key_r = s.key_r
     """
 
 
