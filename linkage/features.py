@@ -304,6 +304,29 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _remember_parsed_phones(con)
     con.execute(FEATURES_SQL)
     _put_swapped_names_back(con)
+    _email_parts(con)
+    _mailbox_spellings(con)
+    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
+    con.execute(
+        """
+        UPDATE linkage_features SET
+            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
+            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
+        """
+    )
+    _parse_phones(con)
+    _phonetics(con, "first_name_std", "first_name_phon")
+    _phonetics(con, "last_name_std", "last_name_phon")
+    _phonetics(con, "street_std", "street_phon")
+    _comparison_keys(con)
+    _first_name_forms(con)
+    learn_first_name_variants(con)
+    _mark_shared_mailboxes(con)
+    _store(con)
+    return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
+
+
+def _email_parts(con: duckdb.DuckDBPyConnection) -> None:
     # Email local part: for Gmail dots and +tags do not change the mailbox.
     con.execute(
         """
@@ -315,6 +338,11 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         WHERE email_std IS NOT NULL
         """
     )
+
+
+def _mailbox_spellings(con: duckdb.DuckDBPyConnection) -> None:
+    """The mailbox's letters, the names read from it, and the ways a record's own names
+    are written into one (`name_spellings`)."""
     # A mailbox like `aynur.friedegger77@` spells a name: its letters, and the ways a name
     # is usually written into one, let a name-less subscriber meet the named records.
     con.execute(
@@ -336,14 +364,10 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         WHERE record_key = n.k AND n.f <> '' AND n.l <> '' AND NOT names_from_mailbox
         """
     )
-    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
-    con.execute(
-        """
-        UPDATE linkage_features SET
-            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
-            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
-        """
-    )
+
+
+def _parse_phones(con: duckdb.DuckDBPyConnection) -> None:
+    """E.164 and mobile or not, parsing only the numbers the last build did not (`_known_phones`)."""
     phones = con.execute(
         "SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL "
         "AND phone_raw NOT IN (SELECT phone_raw FROM _known_phones)").df()["phone_raw"]
@@ -359,9 +383,10 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     )
     con.unregister("_parsed")
     con.execute("DROP TABLE _known_phones")
-    _phonetics(con, "first_name_std", "first_name_phon")
-    _phonetics(con, "last_name_std", "last_name_phon")
-    _phonetics(con, "street_std", "street_phon")
+
+
+def _comparison_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """The names, streets and numbers as some comparisons read them (no spaces, letters only, initials, shapes)."""
     # `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street;
     # `Hans Werner` and the mailbox's `hanswerner` one first name.
     con.execute(
@@ -384,11 +409,6 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
                                     own_customer_number_shape = {_number_shape('own_customer_number')};
         """
     )
-    _first_name_forms(con)
-    learn_first_name_variants(con)
-    _mark_shared_mailboxes(con)
-    _store(con)
-    return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
 
 
 def _store(con: duckdb.DuckDBPyConnection) -> None:

@@ -70,6 +70,25 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         members += f" WHERE g.golden_id IN (SELECT golden_id FROM {only})"
         golden_customers = f"(SELECT * FROM golden_customers WHERE golden_id IN (SELECT golden_id FROM {only}))"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _members AS {members}")
+    _records(con, db)
+    _values(con, db, golden_customers)
+    _numbers(con, db)
+    _name_words(con, db, golden_customers)
+    _places(con, db, golden_customers)
+    # A search is a handful of point lookups; without an index each one scans its whole
+    # table (tens of milliseconds at 100,000 persons), with one it takes well under one.
+    for table, column in INDEXED:
+        con.execute(f"CREATE INDEX {table}_{column} ON {db}.{table} ({column})")
+    for table in ("_members", "_links", "_link_pairs", "_link_reasons", "_names", "_name_tokens", "_tokens"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    counts = {}
+    for table in ("lookup_records", "lookup_emails", "lookup_phones", "lookup_numbers", "lookup_name_postings"):
+        counts[table] = con.execute(f"SELECT count(*) FROM {db}.{table}").fetchall()[0][0]
+    return counts
+
+
+def _records(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """`lookup_records` from `_members`: each record's values and the explanation of its best link."""
     # The link that explains each record best: its strongest scored pair with another record
     # of the same customer (a founder of a cluster has no link of its own: NULL).
     con.execute(
@@ -87,7 +106,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         QUALIFY row_number() OVER (PARTITION BY e.record_key ORDER BY e.match_probability DESC, e.key_l, e.key_r) = 1
         """
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _link_pairs AS SELECT DISTINCT key_l, key_r FROM _links")
+    con.execute("CREATE OR REPLACE TEMP TABLE _link_pairs AS SELECT DISTINCT key_l, key_r FROM _links")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _link_reasons AS {explanation_sql('_link_pairs')}")
     con.execute(
         f"""
@@ -104,6 +123,10 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         ORDER BY m.golden_id, m.source, m.source_record_id
         """
     )
+
+
+def _values(con: duckdb.DuckDBPyConnection, db: str, golden_customers: str) -> None:
+    """`lookup_emails` and `lookup_phones` from `_members` and the golden rows."""
     # A value is looked up as linkage standardised it in any of the person's records and as
     # the golden row has it; sorted by it, so a point lookup reads few row groups.
     for table, column, feature in (("lookup_emails", "email", "email_std"), ("lookup_phones", "phone", "phone_e164")):
@@ -116,6 +139,10 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
             ) WHERE {column} IS NOT NULL ORDER BY {column}
             """
         )
+
+
+def _numbers(con: duckdb.DuckDBPyConnection, db: str) -> None:
+    """`lookup_numbers` and `lookup_number_variants` from `_members`."""
     con.execute(
         f"""
         CREATE TABLE {db}.lookup_numbers AS
@@ -130,6 +157,10 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         f"({_one_deletion_variants(f'(SELECT DISTINCT number FROM {db}.lookup_numbers)', 'number')}) v "
         f"JOIN {db}.lookup_numbers n ON n.number = v.token ORDER BY v.variant"
     )
+
+
+def _name_words(con: duckdb.DuckDBPyConnection, db: str, golden_customers: str) -> None:
+    """`lookup_name_postings`, `lookup_token_variants` and `lookup_token_phonetics`."""
     # Name words: the standardised names linkage compares (titles dropped, swapped names put
     # back) and the published golden names, folded the same way.
     con.execute(
@@ -142,7 +173,7 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         """
     )
     con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE _name_tokens AS
         SELECT DISTINCT token, role, golden_id FROM (
             SELECT unnest(regexp_split_to_array(regexp_replace(first_name, '[^a-z]+', ' ', 'g'), ' ')) AS token,
@@ -179,6 +210,10 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
     con.execute(f"CREATE TABLE {db}.lookup_token_phonetics AS SELECT code, token FROM _token_codes "
                 "WHERE code IS NOT NULL ORDER BY code")
     con.unregister("_token_codes")
+
+
+def _places(con: duckdb.DuckDBPyConnection, db: str, golden_customers: str) -> None:
+    """`lookup_places` from `_members` and the golden rows."""
     con.execute(
         f"""
         CREATE TABLE {db}.lookup_places AS
@@ -189,13 +224,3 @@ def build_search_index(con: duckdb.DuckDBPyConnection, db: str, only: str | None
         ) WHERE postal_code IS NOT NULL OR city IS NOT NULL ORDER BY golden_id
         """
     )
-    # A search is a handful of point lookups; without an index each one scans its whole
-    # table (tens of milliseconds at 100,000 persons), with one it takes well under one.
-    for table, column in INDEXED:
-        con.execute(f"CREATE INDEX {table}_{column} ON {db}.{table} ({column})")
-    for table in ("_members", "_links", "_link_pairs", "_link_reasons", "_names", "_name_tokens", "_tokens"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    counts = {}
-    for table in ("lookup_records", "lookup_emails", "lookup_phones", "lookup_numbers", "lookup_name_postings"):
-        counts[table] = con.execute(f"SELECT count(*) FROM {db}.{table}").fetchall()[0][0]
-    return counts
