@@ -70,14 +70,22 @@ def _materialise_keys(db: Engine, table: str, rule: BlockingRule) -> str:
 
 
 def _cost(db: Engine, rule: BlockingRule, keys: str, cap: int) -> RuleCost:
-    """Pairs the rule makes with this cap, from block sizes alone (no pair is made)."""
+    """Pairs the rule makes with this cap, from block sizes alone (no pair is made).
+
+    A key within the cap is its own block, so its pairs come from its size; only the
+    records of the keys over it are split into their refined blocks to be counted."""
     db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
-    pairs, refined = db.rows(
-        f"""SELECT coalesce(sum(n * (n - 1) // 2), 0),
-                   (SELECT count(*) FROM _sizes WHERE n > {cap})
-            FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, keys, cap)}) GROUP BY block)"""
-    )[0]
-    return RuleCost(rule.name, int(pairs), int(refined) if rule.refine_by else 0, cap)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _over_cap AS SELECT * FROM {keys} "
+           f"WHERE key IN (SELECT key FROM _sizes WHERE n > {cap})")
+    whole, refined = db.rows(
+        f"SELECT coalesce(sum(n * (n - 1) // 2) FILTER (WHERE n <= {cap}), 0), count(*) FILTER (WHERE n > {cap}) "
+        "FROM _sizes")[0]
+    split = db.rows(
+        f"""SELECT coalesce(sum(n * (n - 1) // 2), 0)
+            FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, "_over_cap", cap)}) GROUP BY block)"""
+    )[0][0]
+    db.run("DROP TABLE _over_cap")
+    return RuleCost(rule.name, int(whole) + int(split), int(refined) if rule.refine_by else 0, cap)
 
 
 def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int, delta: str | None = None) -> str:
