@@ -124,24 +124,30 @@ def _keys_in_delta(db: Engine, keys: str, delta: str) -> str:
 
 def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str | None = None) -> str:
     """A quoted number against the account's own: keys of one side meet the other's; with
-    `delta`, a delta record on either side (two joins, each with one side restricted)."""
-    keys = f"""
-        WITH a AS ({_keys_sql(db, table, rule.key)}), b AS ({_keys_sql(db, table, rule.other_key)}),
-        small AS (SELECT key FROM b GROUP BY key HAVING count(*) <= {rule.max_block_size})"""
+    `delta`, a delta record on either side (two joins, each with one side restricted).
+
+    Each side's keys are computed once into `_asym_a` and `_asym_b` (the caller drops
+    them): as CTEs they were computed for each of the up to four places that read them,
+    and every account's number with each digit left out is ten million keys."""
+    db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS {_keys_sql(db, table, rule.key)}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS {_keys_sql(db, table, rule.other_key)}")
+    small = f"small AS (SELECT key FROM _asym_b GROUP BY key HAVING count(*) <= {rule.max_block_size})"
     if delta is None:
-        return f"""{keys}
+        return f"""
+        WITH {small}
         SELECT DISTINCT least(a.record_key, b.record_key) AS key_l, greatest(a.record_key, b.record_key) AS key_r
-        FROM a JOIN b ON a.key = b.key AND a.record_key <> b.record_key
+        FROM _asym_a a JOIN _asym_b b ON a.key = b.key AND a.record_key <> b.record_key
         WHERE b.key IN (SELECT key FROM small)
     """
-    return f"""{keys},
-        da AS (SELECT * FROM a WHERE record_key IN (SELECT record_key FROM {delta})),
-        db AS (SELECT * FROM b WHERE record_key IN (SELECT record_key FROM {delta}))
+    return f"""
+        WITH {small},
+        da AS (SELECT * FROM _asym_a WHERE record_key IN (SELECT record_key FROM {delta})),
+        db AS (SELECT * FROM _asym_b WHERE record_key IN (SELECT record_key FROM {delta}))
         SELECT DISTINCT least(x, y) AS key_l, greatest(x, y) AS key_r FROM (
-            SELECT a.record_key AS x, b.record_key AS y FROM da a JOIN b ON a.key = b.key AND a.record_key <> b.record_key
+            SELECT a.record_key AS x, b.record_key AS y FROM da a JOIN _asym_b b ON a.key = b.key AND a.record_key <> b.record_key
             WHERE b.key IN (SELECT key FROM small)
             UNION ALL
-            SELECT a.record_key, b.record_key FROM a JOIN db b ON a.key = b.key AND a.record_key <> b.record_key
+            SELECT a.record_key, b.record_key FROM _asym_a a JOIN db b ON a.key = b.key AND a.record_key <> b.record_key
             WHERE b.key IN (SELECT key FROM small))
     """
 
@@ -190,6 +196,8 @@ def build_candidate_pairs(con: Connection, settings: LinkageSettings, delta: str
         per_rule[rule.name] = db.rows("SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name])[0][0]
         if rule.other_key is None:
             db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes; DROP TABLE IF EXISTS _keys_in_delta")
+        else:
+            db.run("DROP TABLE _asym_a; DROP TABLE _asym_b")
     # list_sort(list(...)), not list(... ORDER BY ...): the same in DuckDB, and Spark's
     # collect_list has no ORDER BY.
     db.run(
