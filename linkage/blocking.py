@@ -45,14 +45,14 @@ def _keys_sql(db: Engine, table: str, expression: str, refinements: tuple[str, .
     """
 
 
-def _blocks_sql(rule: BlockingRule, keys: str, cap: int) -> str:
+def _blocks_sql(rule: BlockingRule, keys: str, sizes: str, cap: int) -> str:
     """(record_key, block) for the blocks of 2..cap records: whole keys where small
     enough, else the key split by each refinement in turn (a block is the key, the
-    refinement's number and its value)."""
-    parts = [f"SELECT record_key, key AS block FROM {keys} JOIN _sizes USING (key) WHERE n <= {cap}"]
+    refinement's number and its value); `sizes`: each key's records over all records."""
+    parts = [f"SELECT record_key, key AS block FROM {keys} JOIN {sizes} USING (key) WHERE n <= {cap}"]
     for i in range(len(rule.refine_by)):
         parts.append(
-            f"SELECT record_key, key || '|~{i}~|' || refine_{i} AS block FROM {keys} JOIN _sizes USING (key) "
+            f"SELECT record_key, key || '|~{i}~|' || refine_{i} AS block FROM {keys} JOIN {sizes} USING (key) "
             f"WHERE n > {cap} AND refine_{i} IS NOT NULL"
         )
     # The parts once, then only the blocks within the cap (a CTE, not the union twice).
@@ -63,43 +63,45 @@ def _blocks_sql(rule: BlockingRule, keys: str, cap: int) -> str:
     """
 
 
-def _materialise_keys(db: Engine, table: str, rule: BlockingRule) -> str:
-    name = f"_keys_{rule.name}"
-    db.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
-    return name
+def _materialise_keys(db: Engine, table: str, rule: BlockingRule) -> tuple[str, str]:
+    """`_keys_<rule>` (record, key, refinements) and `_sizes_<rule>` (key, n), once per run:
+    the plan's costs at every cap and the pairs read both."""
+    keys, sizes = f"_keys_{rule.name}", f"_sizes_{rule.name}"
+    db.run(f"CREATE OR REPLACE TEMP TABLE {keys} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
+    db.run(f"CREATE OR REPLACE TEMP TABLE {sizes} AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+    return keys, sizes
 
 
-def _cost(db: Engine, rule: BlockingRule, keys: str, cap: int) -> RuleCost:
+def _cost(db: Engine, rule: BlockingRule, keys: str, sizes: str, cap: int) -> RuleCost:
     """Pairs the rule makes with this cap, from block sizes alone (no pair is made).
 
     A key within the cap is its own block, so its pairs come from its size; only the
     records of the keys over it are split into their refined blocks to be counted."""
-    db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
     db.run(f"CREATE OR REPLACE TEMP TABLE _over_cap AS SELECT * FROM {keys} "
-           f"WHERE key IN (SELECT key FROM _sizes WHERE n > {cap})")
+           f"WHERE key IN (SELECT key FROM {sizes} WHERE n > {cap})")
     whole, refined = db.rows(
         f"SELECT coalesce(sum(n * (n - 1) // 2) FILTER (WHERE n <= {cap}), 0), count(*) FILTER (WHERE n > {cap}) "
-        "FROM _sizes")[0]
+        f"FROM {sizes}")[0]
     split = db.rows(
         f"""SELECT coalesce(sum(n * (n - 1) // 2), 0)
-            FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, "_over_cap", cap)}) GROUP BY block)"""
+            FROM (SELECT block, count(*) AS n FROM ({_blocks_sql(rule, "_over_cap", sizes, cap)}) GROUP BY block)"""
     )[0][0]
     db.run("DROP TABLE _over_cap")
     return RuleCost(rule.name, int(whole) + int(split), int(refined) if rule.refine_by else 0, cap)
 
 
-def _symmetric_pairs_sql(rule: BlockingRule, keys: str, cap: int, delta: str | None = None) -> str:
+def _symmetric_pairs_sql(rule: BlockingRule, keys: str, sizes: str, cap: int, delta: str | None = None) -> str:
     """The rule's pairs; with `delta` (a table with record_key) only those with a record in
     it. Blocks, their sizes and the caps are always those of the whole table, so a delta
     record meets exactly the records it would meet in a run over everything."""
     if delta is None:
         return f"""
-        WITH blocks AS ({_blocks_sql(rule, keys, cap)})
+        WITH blocks AS ({_blocks_sql(rule, keys, sizes, cap)})
         SELECT DISTINCT a.record_key AS key_l, b.record_key AS key_r
         FROM blocks a JOIN blocks b ON a.block = b.block AND a.record_key < b.record_key
     """
     return f"""
-        WITH blocks AS ({_blocks_sql(rule, keys, cap)}),
+        WITH blocks AS ({_blocks_sql(rule, keys, sizes, cap)}),
         d AS (SELECT * FROM blocks WHERE record_key IN (SELECT record_key FROM {delta}))
         SELECT DISTINCT least(a.record_key, b.record_key) AS key_l, greatest(a.record_key, b.record_key) AS key_r
         FROM d a JOIN blocks b ON a.block = b.block AND a.record_key <> b.record_key
@@ -110,7 +112,7 @@ def _keys_in_delta(db: Engine, keys: str, delta: str) -> str:
     """`_keys_in_delta`: the rows of `keys` whose key a record of `delta` has.
 
     A block is made of one key's records (split by a refinement when the key is over the
-    cap, `_sizes` still counting all of them), so the blocks a delta record is in are the
+    cap, its size still counted over all records), so the blocks a delta record is in are the
     same as over all keys, and the keys no delta record has are never split into blocks."""
     db.run(
         f"""
@@ -155,21 +157,20 @@ def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str
 def plan_blocking(con: Connection, settings: LinkageSettings) -> dict[str, RuleCost]:
     """The cap each symmetric rule runs with and what it will cost, within the pair budget.
 
-    Leaves `_keys_<rule>` for `build_candidate_pairs`."""
+    Leaves `_keys_<rule>` and `_sizes_<rule>` for `build_candidate_pairs`."""
     db = as_engine(con)
     records = db.rows(f"SELECT count(*) FROM {settings.table}")[0][0]
     budget = settings.pairs_per_record_budget * max(records, 1)
     symmetric = [r for r in settings.blocking_rules if r.other_key is None]
-    keys = {r.name: _materialise_keys(db, settings.table, r) for r in symmetric}
-    costs = {r.name: _cost(db, r, keys[r.name], r.max_block_size) for r in symmetric}
+    tables = {r.name: _materialise_keys(db, settings.table, r) for r in symmetric}
+    costs = {r.name: _cost(db, r, *tables[r.name], r.max_block_size) for r in symmetric}
     for _ in range(6):
         if sum(c.pairs for c in costs.values()) <= budget:
             break
         for r in symmetric:
             if r.refine_by and costs[r.name].max_block_size > r.min_block_size:
                 cap = max(costs[r.name].max_block_size // 2, r.min_block_size)
-                costs[r.name] = _cost(db, r, keys[r.name], cap)
-    db.run("DROP TABLE IF EXISTS _sizes")
+                costs[r.name] = _cost(db, r, *tables[r.name], cap)
     return costs
 
 
@@ -185,17 +186,16 @@ def build_candidate_pairs(con: Connection, settings: LinkageSettings, delta: str
     per_rule: dict[str, int] = {}
     for rule in settings.blocking_rules:
         if rule.other_key is None:
-            keys = f"_keys_{rule.name}"
-            db.run(f"CREATE OR REPLACE TEMP TABLE _sizes AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
+            keys, sizes = f"_keys_{rule.name}", f"_sizes_{rule.name}"
             if delta is not None:
                 keys = _keys_in_delta(db, keys, delta)
-            pairs = _symmetric_pairs_sql(rule, keys, costs[rule.name].max_block_size, delta)
+            pairs = _symmetric_pairs_sql(rule, keys, sizes, costs[rule.name].max_block_size, delta)
         else:
             pairs = _asymmetric_pairs_sql(db, settings.table, rule, delta)
         db.run(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
         per_rule[rule.name] = db.rows("SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name])[0][0]
         if rule.other_key is None:
-            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes; DROP TABLE IF EXISTS _keys_in_delta")
+            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes_{rule.name}; DROP TABLE IF EXISTS _keys_in_delta")
         else:
             db.run("DROP TABLE _asym_a; DROP TABLE _asym_b")
     # list_sort(list(...)), not list(... ORDER BY ...): the same in DuckDB, and Spark's

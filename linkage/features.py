@@ -109,6 +109,10 @@ def _create_name_roles(con: duckdb.DuckDBPyConnection, table: str, spelling: str
 
 
 _LETTERS = "regexp_replace({}, '[^a-z]', '', 'g')"
+# A name the data uses mostly as a surname, or mostly as a first name (over the columns of
+# `_create_name_roles`, unqualified: no other table in those queries has them).
+_MOSTLY_SURNAME = "as_last >= 3 * (as_first + 1)"
+_MOSTLY_FIRST_NAME = "as_first >= 3 * (as_last + 1)"
 
 
 def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
@@ -122,20 +126,20 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     # The few records to swap first, then one UPDATE from them: a join condition with a
     # subquery per row made the UPDATE the slowest part of standardising.
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE _swapped AS
         WITH typed AS (
             SELECT f.record_key, f.first_name_std, f.last_name_std,
                    -- `Seifert-Meyer, Evelyn`: a double surname is known by its first part, unless
                    -- the data knows it whole as a surname. (The whole is always among the
                    -- names, as this record's first name, so being there says nothing.)
-                   CASE WHEN w.as_last >= 3 * (w.as_first + 1) OR NOT contains(f.first_name_std, ' ')
+                   CASE WHEN {_MOSTLY_SURNAME} OR NOT contains(f.first_name_std, ' ')
                         THEN f.first_name_std ELSE split_part(f.first_name_std, ' ', 1) END AS first_as_known
             FROM linkage_features f LEFT JOIN _name_roles w ON w.name = f.first_name_std
-            WHERE f.last_name_std IN (SELECT name FROM _name_roles WHERE as_first >= 3 * (as_last + 1))
+            WHERE f.last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
         )
         SELECT record_key, first_name_std, last_name_std, first_as_known = first_name_std AS whole_name_known
-        FROM typed WHERE first_as_known IN (SELECT name FROM _name_roles WHERE as_last >= 3 * (as_first + 1))
+        FROM typed WHERE first_as_known IN (SELECT name FROM _name_roles WHERE {_MOSTLY_SURNAME})
         """
     )
     con.execute(

@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from warehouse.golden import GOLDEN_DDL
-from warehouse.publish_delta import PER_PERSON, apply_changes, delta_base, last_linkage_runs
+from warehouse.publish_delta import PER_PERSON, apply_changes, delta_base, last_linkage_runs, same_columns
 from warehouse.published_comments import comment_published_tables
 from warehouse.reminders import build_reminders
 from warehouse.search_index import build_search_index
@@ -72,11 +72,8 @@ APPENDED = {"customer_changes": "change_id"}
 
 def _appendable(con: duckdb.DuckDBPyConnection, alias: str, table: str, query: str) -> bool:
     """Whether the copy's `table` has the columns of `query` and every row is numbered."""
-    number = APPENDED[table]
-    columns = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {query}").fetchall()]
-    copied = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {alias}.{table}").fetchall()]
-    unnumbered = con.execute(f"SELECT count(*) FROM ({query}) WHERE {number} IS NULL").fetchall()[0][0]
-    return columns == copied and not unnumbered
+    unnumbered = con.execute(f"SELECT count(*) FROM ({query}) WHERE {APPENDED[table]} IS NULL").fetchall()[0][0]
+    return same_columns(con, query, alias, table) and not unnumbered
 
 
 def _write_changes(con: duckdb.DuckDBPyConnection, alias: str) -> int | None:

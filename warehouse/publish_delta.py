@@ -119,6 +119,12 @@ def _schema(con: duckdb.DuckDBPyConnection, db: str, tables: tuple[str, ...]) ->
         [db, *tables]).fetchall()
 
 
+def same_columns(con: duckdb.DuckDBPyConnection, query: str, db: str, table: str) -> bool:
+    """Whether `db`'s `table` has the columns of the warehouse `query`, names and types in order."""
+    now = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {query}").fetchall()]
+    return now == [tuple(r[1:]) for r in _schema(con, db, (table,))]
+
+
 def _indexes(con: duckdb.DuckDBPyConnection, db: str) -> list[tuple]:
     return con.execute("SELECT table_name, index_name FROM duckdb_indexes() WHERE database_name = ? ORDER BY ALL",
                        [db]).fetchall()
@@ -181,10 +187,8 @@ def apply_changes(con: duckdb.DuckDBPyConnection, db: str, queries: dict[str, st
     """Bring the copy of the last version attached as `db` up to date with the warehouse;
     returns how many persons were rewritten, or None when the copy's tables are not the
     ones this code publishes (another version of it wrote them: publish in full)."""
-    for table in PER_PERSON:
-        now = [tuple(r[:2]) for r in con.execute(f"DESCRIBE {queries[table]}").fetchall()]
-        if now != [tuple(r[1:]) for r in _schema(con, db, (table,))]:
-            return None
+    if not all(same_columns(con, queries[table], db, table) for table in PER_PERSON):
+        return None
     con.execute(f"ATTACH ':memory:' AS {TOUCHED_INDEX}")
     try:
         touched = find_touched(con, db, queries)

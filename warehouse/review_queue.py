@@ -36,19 +36,23 @@ def _terms_sql(scored: str, settings: LinkageSettings) -> str:
     return " UNION ALL ".join(parts)
 
 
-def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS) -> str:
-    """(key_l, key_r, explanation) for each pair of the table `pairs` that `scored_pairs` holds.
+def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS, scored: bool = False) -> str:
+    """(key_l, key_r, explanation) for each pair of the table `pairs` that `scored_pairs` holds;
+    `scored`: `pairs` already holds the pairs' rows of scored_pairs, read as they are.
 
     The terms add up to the match weight: the prior, each comparison that had data, and
     what the frequency of the shared values adds (a shared rare name says more than a
     shared common one)."""
-    return f"""
-        -- The pairs' rows of scored_pairs once (MATERIALIZED: not inlined into each
-        -- comparison's terms): each of those reads these few rows, not every scored pair.
-        WITH scored AS MATERIALIZED (
+    # Unless `pairs` holds them, the pairs' rows of scored_pairs are looked up once
+    # (MATERIALIZED: not inlined into each comparison's terms, which then read these few
+    # rows, not every scored pair).
+    rows = pairs if scored else "scored"
+    lookup = "" if scored else f"""scored AS MATERIALIZED (
             SELECT s.* FROM scored_pairs s SEMI JOIN {pairs} q ON q.key_l = s.key_l AND q.key_r = s.key_r
-        ),
-        terms AS ({_terms_sql('scored', settings)}),
+        ),"""
+    return f"""
+        WITH {lookup}
+        terms AS ({_terms_sql(rows, settings)}),
         summed AS (
             SELECT key_l, key_r, sum(weight) AS listed,
                    string_agg(term || ' (' || printf('%+.1f', weight) || ')', '; ' ORDER BY position) AS words
@@ -61,7 +65,7 @@ def explanation_sql(pairs: str, settings: LinkageSettings = GERMAN_SETTINGS) -> 
                             || printf('%+.1f', s.match_weight - prior.prior_weight - coalesce(w.listed, 0)) || '); '
                        ELSE '' END
                || '= ' || printf('%+.1f', s.match_weight) AS explanation
-        FROM scored s CROSS JOIN prior LEFT JOIN summed w ON w.key_l = s.key_l AND w.key_r = s.key_r
+        FROM {rows} s CROSS JOIN prior LEFT JOIN summed w ON w.key_l = s.key_l AND w.key_r = s.key_r
     """
 
 
@@ -94,7 +98,7 @@ def build_review_queue(con: duckdb.DuckDBPyConnection, lower: float, upper: floa
     con.execute(
         f"""
         CREATE OR REPLACE TABLE review_queue AS
-        WITH reasons AS ({explanation_sql('_uncertain', settings)})
+        WITH reasons AS ({explanation_sql('_uncertain', settings, scored=True)})
         SELECT q.key_l, q.key_r, q.golden_id_l, q.golden_id_r, q.match_probability, x.explanation,
                q.match_weight, coalesce(q.golden_id_l = q.golden_id_r, false) AS linked_now, {shown}
         FROM _uncertain q JOIN reasons x USING (key_l, key_r)
