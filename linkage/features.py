@@ -29,6 +29,9 @@ def _name_sql(column: str) -> str:
 
 
 _STREET_SPLIT = r"^(.*?)[\s,]*([0-9]+\s*[a-z]?(\s*[-/]\s*[0-9]+\s*[a-z]?)?)$"
+# Email local part: for Gmail dots and +tags do not change the mailbox.
+_EMAIL_LOCAL = ("CASE WHEN split_part({0}, '@', 2) = 'gmail.com' "
+                "THEN replace(split_part(split_part({0}, '@', 1), '+', 1), '.', '') ELSE split_part({0}, '@', 1) END")
 
 FEATURES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE linkage_features AS
@@ -46,39 +49,40 @@ WITH base AS (
         CASE WHEN regexp_matches(street_folded, '{_STREET_SPLIT}')
              THEN replace(regexp_extract(street_folded, '{_STREET_SPLIT}', 2), ' ', '') END AS house_number
     FROM base
+), mail AS (
+    SELECT *, CASE WHEN regexp_matches(email_lower, '^[^@\\s]+@[^@\\s]+\\.[a-z]{{2,}}$') THEN email_lower END AS email_valid
+    FROM street
 )
 SELECT
     record_key, source, source_record_id,
     -- `Hans-Peter` and `Hans Peter` are one first name.
     replace(first_name_std, '-', ' ') AS first_name_std,
     last_name_std,
-    CAST(NULL AS VARCHAR) AS last_name_part1,
-    CAST(NULL AS VARCHAR) AS last_name_part2,
-    CAST(NULL AS VARCHAR) AS first_name_phon,
-    CAST(NULL AS VARCHAR) AS last_name_phon,
     CASE salutation WHEN 'Herr' THEN 'herr' WHEN 'Frau' THEN 'frau' WHEN 'Divers' THEN 'divers' END AS salutation_std,
     CASE salutation WHEN 'Herr' THEN 'm' WHEN 'Frau' THEN 'f' END AS gender,
-    CASE WHEN regexp_matches(email_lower, '^[^@\\s]+@[^@\\s]+\\.[a-z]{{2,}}$') THEN email_lower END AS email_std,
-    CAST(NULL AS VARCHAR) AS email_local,
-    CAST(NULL AS VARCHAR) AS email_domain,
+    email_valid AS email_std,
+    {_EMAIL_LOCAL.format('email_valid')} AS email_local,
+    split_part(email_valid, '@', 2) AS email_domain,
     coalesce(email_bounced, false) AS email_bounced,
     phone AS phone_raw,
-    CAST(NULL AS VARCHAR) AS phone_e164,
-    CAST(NULL AS BOOLEAN) AS phone_is_mobile,
     nullif(trim(regexp_replace(
         regexp_replace(regexp_replace(street_name, '(str)(\\s|$)', 'strasse\\2', 'g'), '(pl)(\\s|$)', 'platz\\2', 'g'),
         '[\\s\\-]+', ' ', 'g')), '') AS street_std,
     house_number,
-    CAST(NULL AS VARCHAR) AS street_key,
-    CAST(NULL AS VARCHAR) AS street_phon,
     nullif(regexp_replace(postal_code, '[^0-9]', '', 'g'), '') AS postal_code,
     nullif(trim(regexp_replace(regexp_replace(regexp_replace({fold_sql('city')}, '\\(.*?\\)', '', 'g'),
         '\\s+a\\.?\\s?m\\.?(\\s|$)', ' am main ', 'g'), '\\s+', ' ', 'g')), '') AS city_std,
     upper(country) AS country,
     birth_date,
     customer_number_ref,
-    CASE WHEN source IN ('shop', 'pos') THEN upper(source_record_id) END AS own_customer_number
-FROM street
+    CASE WHEN source IN ('shop', 'pos') THEN upper(source_record_id) END AS own_customer_number,
+    -- A mailbox like `aynur.friedegger77@` spells a name: its letters let a name-less
+    -- subscriber meet the named records (`_names_from_mailbox`, the mailbox rules).
+    nullif(regexp_replace({_EMAIL_LOCAL.format('email_valid')}, '[^a-z]', '', 'g'), '') AS email_letters,
+    false AS names_from_mailbox,
+    false AS first_from_mailbox,
+    false AS last_from_mailbox
+FROM mail
 """
 
 
@@ -86,11 +90,11 @@ def _number_shape(column: str) -> str:
     return f"regexp_replace({column}, '[0-9]', '9', 'g')"
 
 
-def _phonetics(con: duckdb.DuckDBPyConnection, column: str, target: str) -> None:
+def _phonetic_codes(con: duckdb.DuckDBPyConnection, column: str, table: str) -> None:
+    """`table(v, code)`: the Kölner Phonetik code of each distinct value of `column`."""
     values = con.execute(f"SELECT DISTINCT {column} AS v FROM linkage_features WHERE {column} IS NOT NULL").df()["v"]
-    frame = pd.DataFrame({"v": values, "code": values.map(koelner_phonetik)})
-    con.register("_codes", frame)
-    con.execute(f"UPDATE linkage_features f SET {target} = c.code FROM _codes c WHERE f.{column} = c.v")
+    con.register("_codes", pd.DataFrame({"v": values.astype(object), "code": values.map(koelner_phonetik).astype(object)}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT v::VARCHAR AS v, code::VARCHAR AS code FROM _codes")
     con.unregister("_codes")
 
 
@@ -246,8 +250,8 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
 FIRST_NAME_FORMS = Path(__file__).parent / "data" / "first_name_forms.csv"
 
 
-def _first_name_forms(con: duckdb.DuckDBPyConnection) -> None:
-    """`first_name_forms`: the full names a first name is a usual short form of, and
+def _first_name_form_groups(con: duckdb.DuckDBPyConnection) -> None:
+    """`_forms_of(form, names)`: the full names a first name is a usual short form of, and
     itself (`hans` -> [johann, johannes]); `Sepp` and `Josef` are one person's names."""
     groups = pd.read_csv(FIRST_NAME_FORMS, dtype=str)
     forms = pd.concat([
@@ -255,14 +259,8 @@ def _first_name_forms(con: duckdb.DuckDBPyConnection) -> None:
         groups.assign(form=groups["short_forms"].str.split()).explode("form")[["form", "name"]],
     ])
     con.register("_forms", forms)
-    con.execute(
-        """
-        ALTER TABLE linkage_features ADD COLUMN first_name_forms VARCHAR[];
-        UPDATE linkage_features f SET first_name_forms = g.names
-        FROM (SELECT form, list(DISTINCT name ORDER BY name) AS names FROM _forms GROUP BY form) g
-        WHERE f.first_name_key = g.form
-        """
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _forms_of AS "
+                "SELECT form::VARCHAR AS form, list(DISTINCT name::VARCHAR ORDER BY name::VARCHAR) AS names FROM _forms GROUP BY form")
     con.unregister("_forms")
 
 
@@ -321,112 +319,100 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
     _remember_parsed_phones(con)
     con.execute(FEATURES_SQL)
+    # The two steps that look across all records change names; what is derived from the
+    # names comes after them, in one pass.
     _put_swapped_names_back(con)
-    _email_parts(con)
-    _mailbox_spellings(con)
-    # `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
-    con.execute(
-        """
-        UPDATE linkage_features SET
-            last_name_part1 = CASE WHEN contains(last_name_std, '-') THEN split_part(last_name_std, '-', 1) ELSE last_name_std END,
-            last_name_part2 = CASE WHEN contains(last_name_std, '-') THEN nullif(split_part(last_name_std, '-', -1), '') END
-        """
-    )
-    _parse_phones(con)
-    _phonetics(con, "first_name_std", "first_name_phon")
-    _phonetics(con, "last_name_std", "last_name_phon")
-    _phonetics(con, "street_std", "street_phon")
-    _comparison_keys(con)
-    _first_name_forms(con)
+    _names_from_mailbox(con)
+    _derive_keys(con)
     learn_first_name_variants(con)
     _mark_shared_mailboxes(con)
     _store(con)
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
 
 
-def _email_parts(con: duckdb.DuckDBPyConnection) -> None:
-    # Email local part: for Gmail dots and +tags do not change the mailbox.
-    con.execute(
-        """
-        UPDATE linkage_features SET
-            email_domain = split_part(email_std, '@', 2),
-            email_local = CASE WHEN split_part(email_std, '@', 2) = 'gmail.com'
-                               THEN replace(split_part(split_part(email_std, '@', 1), '+', 1), '.', '')
-                               ELSE split_part(email_std, '@', 1) END
-        WHERE email_std IS NOT NULL
-        """
-    )
-
-
-def _mailbox_spellings(con: duckdb.DuckDBPyConnection) -> None:
-    """The mailbox's letters, the names read from it, and the ways a record's own names
-    are written into one (`name_spellings`)."""
-    # A mailbox like `aynur.friedegger77@` spells a name: its letters, and the ways a name
-    # is usually written into one, let a name-less subscriber meet the named records.
-    con.execute(
-        """
-        ALTER TABLE linkage_features ADD COLUMN email_letters VARCHAR;
-        ALTER TABLE linkage_features ADD COLUMN name_spellings VARCHAR[];
-        UPDATE linkage_features SET email_letters = nullif(regexp_replace(email_local, '[^a-z]', '', 'g'), '');
-        ALTER TABLE linkage_features ADD COLUMN names_from_mailbox BOOLEAN DEFAULT false;
-        ALTER TABLE linkage_features ADD COLUMN first_from_mailbox BOOLEAN DEFAULT false;
-        ALTER TABLE linkage_features ADD COLUMN last_from_mailbox BOOLEAN DEFAULT false;
-        """
-    )
-    _names_from_mailbox(con)
-    con.execute(
-        """
-        UPDATE linkage_features SET name_spellings = [f || l, l || f, f[1] || l]
-        FROM (SELECT record_key AS k, regexp_replace(first_name_std, '[^a-z]', '', 'g') AS f,
-                     regexp_replace(last_name_std, '[^a-z]', '', 'g') AS l FROM linkage_features) n
-        WHERE record_key = n.k AND n.f <> '' AND n.l <> '' AND NOT names_from_mailbox
-        """
-    )
-
-
-def _parse_phones(con: duckdb.DuckDBPyConnection) -> None:
-    """E.164 and mobile or not, parsing only the numbers the last build did not (`_known_phones`)."""
+def _parsed_phones(con: duckdb.DuckDBPyConnection) -> None:
+    """`_phones(phone_raw, e164)` for every number, parsing only those the last build did
+    not (`_known_phones`)."""
     phones = con.execute(
         "SELECT DISTINCT phone_raw FROM linkage_features WHERE phone_raw IS NOT NULL "
         "AND phone_raw NOT IN (SELECT phone_raw FROM _known_phones)").df()["phone_raw"]
-    con.register("_parsed", pd.DataFrame({"phone_raw": phones, "e164": e164(phones)}))
+    con.register("_parsed", pd.DataFrame({"phone_raw": phones.astype(object), "e164": pd.Series(e164(phones), dtype=object)}))
     con.execute(
         """
-        UPDATE linkage_features f SET phone_e164 = p.e164,
-            -- German, Austrian and Swiss mobile ranges: a mobile is one person's, a landline a household's.
-            phone_is_mobile = regexp_matches(p.e164, '^\\+(491[567]|436|417[5-9])')
-        FROM (SELECT phone_raw::VARCHAR AS phone_raw, e164::VARCHAR AS e164 FROM _parsed UNION ALL SELECT phone_raw, e164 FROM _known_phones) p
-        WHERE f.phone_raw = p.phone_raw
+        CREATE OR REPLACE TEMP TABLE _phones AS
+        SELECT phone_raw, min(e164) AS e164 FROM (
+            SELECT phone_raw::VARCHAR AS phone_raw, e164::VARCHAR AS e164 FROM _parsed
+            UNION ALL SELECT phone_raw, e164 FROM _known_phones)
+        GROUP BY phone_raw
         """
     )
     con.unregister("_parsed")
     con.execute("DROP TABLE _known_phones")
 
 
-def _comparison_keys(con: duckdb.DuckDBPyConnection) -> None:
-    """The names, streets and numbers as some comparisons read them (no spaces, letters only, initials, shapes)."""
-    # `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street;
-    # `Hans Werner` and the mailbox's `hanswerner` one first name.
-    con.execute(
-        f"""
-        UPDATE linkage_features SET street_key = replace(street_std, ' ', '');
-        ALTER TABLE linkage_features ADD COLUMN first_name_key VARCHAR;
-        UPDATE linkage_features SET first_name_key = replace(first_name_std, ' ', '');
-        -- `HP` for `Hans Peter`.
-        ALTER TABLE linkage_features ADD COLUMN first_name_initials VARCHAR;
-        UPDATE linkage_features SET first_name_initials = list_aggregate(
-            list_transform(string_split(first_name_std, ' '), lambda x: x[1]), 'string_agg', '')
-        WHERE contains(first_name_std, ' ');
-        -- The surname's letters, as a mailbox spells it (`seifertmeyer`).
-        ALTER TABLE linkage_features ADD COLUMN last_name_key VARCHAR;
-        UPDATE linkage_features SET last_name_key = nullif(regexp_replace(last_name_std, '[^a-z]', '', 'g'), '');
-        -- A number's shape (`S-999999`, `K-9999999`) tells which system it belongs to.
-        ALTER TABLE linkage_features ADD COLUMN customer_number_ref_shape VARCHAR;
-        ALTER TABLE linkage_features ADD COLUMN own_customer_number_shape VARCHAR;
-        UPDATE linkage_features SET customer_number_ref_shape = {_number_shape('customer_number_ref')},
-                                    own_customer_number_shape = {_number_shape('own_customer_number')};
-        """
-    )
+# `linkage_features` in the order of its columns (the feature hashes of linkage/delta.py
+# and the fingerprints of clustering.py read whole rows, so the order is part of them):
+# the names and streets as the comparisons read them (no spaces, letters only, initials,
+# sounds), the phone as E.164, the ways the names are written into a mailbox, the usual
+# full forms of a first name. A projection, not a dozen column-wise UPDATEs, which on a
+# table just built cost four times as much.
+_DERIVED_SQL = """
+CREATE OR REPLACE TEMP TABLE linkage_features AS
+WITH named AS (
+    SELECT *, replace(first_name_std, ' ', '') AS first_key,
+           regexp_replace(first_name_std, '[^a-z]', '', 'g') AS first_letters,
+           regexp_replace(last_name_std, '[^a-z]', '', 'g') AS last_letters
+    FROM linkage_features
+)
+SELECT
+    f.record_key, f.source, f.source_record_id, f.first_name_std, f.last_name_std,
+    -- `Schmidt-Weiß` meets `Schmidt` and `Weiß`.
+    CASE WHEN contains(f.last_name_std, '-') THEN split_part(f.last_name_std, '-', 1) ELSE f.last_name_std END AS last_name_part1,
+    CASE WHEN contains(f.last_name_std, '-') THEN nullif(split_part(f.last_name_std, '-', -1), '') END AS last_name_part2,
+    pf.code AS first_name_phon, pl.code AS last_name_phon,
+    f.salutation_std, f.gender, f.email_std, f.email_local, f.email_domain, f.email_bounced, f.phone_raw,
+    p.e164 AS phone_e164,
+    -- German, Austrian and Swiss mobile ranges: a mobile is one person's, a landline a household's.
+    regexp_matches(p.e164, '^\\+(491[567]|436|417[5-9])') AS phone_is_mobile,
+    -- `Karl-Marx-Str.` and `Karlmarxstraße`, `Haupt Str.` and `Hauptstraße` are one street.
+    f.street_std, f.house_number, replace(f.street_std, ' ', '') AS street_key, ps.code AS street_phon,
+    f.postal_code, f.city_std, f.country, f.birth_date, f.customer_number_ref, f.own_customer_number,
+    f.email_letters,
+    CASE WHEN f.first_letters <> '' AND f.last_letters <> '' AND NOT f.names_from_mailbox
+         THEN [f.first_letters || f.last_letters, f.last_letters || f.first_letters, f.first_letters[1] || f.last_letters]
+    END AS name_spellings,
+    f.names_from_mailbox, f.first_from_mailbox, f.last_from_mailbox,
+    -- `Hans Werner` and the mailbox's `hanswerner` are one first name.
+    f.first_key AS first_name_key,
+    -- `HP` for `Hans Peter`.
+    CASE WHEN contains(f.first_name_std, ' ') THEN list_aggregate(
+        list_transform(string_split(f.first_name_std, ' '), lambda x: x[1]), 'string_agg', '') END AS first_name_initials,
+    -- The surname's letters, as a mailbox spells it (`seifertmeyer`).
+    nullif(f.last_letters, '') AS last_name_key,
+    -- A number's shape (`S-999999`, `K-9999999`) tells which system it belongs to.
+    {ref_shape} AS customer_number_ref_shape,
+    {own_shape} AS own_customer_number_shape,
+    g.names AS first_name_forms
+FROM named f
+LEFT JOIN _first_codes pf ON pf.v = f.first_name_std
+LEFT JOIN _last_codes pl ON pl.v = f.last_name_std
+LEFT JOIN _street_codes ps ON ps.v = f.street_std
+LEFT JOIN _phones p ON p.phone_raw = f.phone_raw
+LEFT JOIN _forms_of g ON g.form = f.first_key
+"""
+
+
+def _derive_keys(con: duckdb.DuckDBPyConnection) -> None:
+    """Everything a record's comparisons read that follows from its own final values (see `_DERIVED_SQL`)."""
+    _parsed_phones(con)
+    _phonetic_codes(con, "first_name_std", "_first_codes")
+    _phonetic_codes(con, "last_name_std", "_last_codes")
+    _phonetic_codes(con, "street_std", "_street_codes")
+    _first_name_form_groups(con)
+    con.execute(_DERIVED_SQL.format(ref_shape=_number_shape("f.customer_number_ref"),
+                                    own_shape=_number_shape("f.own_customer_number")))
+    con.execute("DROP TABLE _phones; DROP TABLE _first_codes; DROP TABLE _last_codes; DROP TABLE _street_codes; "
+                "DROP TABLE _forms_of")
 
 
 def _store(con: duckdb.DuckDBPyConnection) -> None:

@@ -38,8 +38,13 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
                      within: str = "TRUE") -> Difference:
     """Make `target` hold exactly the rows of `content` (a table or view with `target`'s
     columns, `key` (a column or several) unique in both): rows whose key is gone are
-    deleted, rows that differ in any other column are updated in place (the key never
-    changes, so no index entry moves), rows with a new key are inserted.
+    deleted, rows that differ in any other column are replaced, rows with a new key are
+    inserted.
+
+    A few changed rows (at most one in twenty) are deleted and inserted again, not UPDATEd
+    in place: DuckDB's UPDATE of a few thousand rows by a join cost four to six times as
+    much (0.2 against 0.05 s for the golden rows of a quiet day at 100,000 persons), and
+    inside one step's transaction the two are one change; many are updated.
 
     `within`, a condition on `target`'s rows (alias `t`): `content` is the new content of
     only those rows, and every other row stays as it is (a run that rebuilt some persons)."""
@@ -47,18 +52,27 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
     columns = table_columns(con, target)
     values = [c for c in columns if c not in keys]
     same_key = " AND ".join(f'n."{k}" = t."{k}"' for k in keys)
+    names = ", ".join(f'"{c}"' for c in columns)
     deleted = con.execute(
         f"DELETE FROM {target} t WHERE ({within}) AND NOT EXISTS (SELECT 1 FROM {content} n WHERE {same_key})").fetchall()[0][0]
-    updated = 0
-    if values:
+    # The content's rows that replace a row of `target`, taken before the delete.
+    differs = " OR ".join(f't."{c}" IS DISTINCT FROM n."{c}"' for c in values) or "false"
+    replacing = ", ".join(f'n."{c}"' for c in columns)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _changed_rows AS SELECT {replacing} "
+                f"FROM {content} n JOIN {target} t ON {same_key} WHERE {differs}")
+    updated = con.execute("SELECT count(*) FROM _changed_rows").fetchall()[0][0]
+    reinserted = 0
+    if updated and updated * 20 <= con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]:
+        con.execute(f"DELETE FROM {target} t WHERE EXISTS (SELECT 1 FROM _changed_rows n WHERE {same_key})")
+        reinserted = updated
+    elif updated:
+        # Many: there the UPDATE is the cheaper (a third of a million golden rows, 3.0 against 6.7 s).
         assignments = ", ".join(f'"{c}" = n."{c}"' for c in values)
-        differs = " OR ".join(f't."{c}" IS DISTINCT FROM n."{c}"' for c in values)
-        updated = con.execute(
-            f"UPDATE {target} t SET {assignments} FROM {content} n WHERE {same_key} AND ({differs})").fetchall()[0][0]
-    names = ", ".join(f'"{c}"' for c in columns)
+        con.execute(f"UPDATE {target} t SET {assignments} FROM _changed_rows n WHERE {same_key}")
     inserted = con.execute(
         f"INSERT INTO {target} ({names}) SELECT {names} FROM {content} n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {same_key})").fetchall()[0][0]
+        f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {same_key})").fetchall()[0][0] - reinserted
+    con.execute("DROP TABLE _changed_rows")
     return Difference(deleted, updated, inserted)
 
 
