@@ -30,6 +30,7 @@ import pandas as pd
 
 from linkage.comparisons import any_level_sql, gamma_column
 from linkage.engine import Connection, Engine, as_engine
+from linkage.feature_hash import FEATURE_HASH, linked_before_hashes, row_hash_sql
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 
@@ -142,7 +143,7 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
 
 LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
 # The features of the records in `linked_pairs` as the last run saw them (a hash of the row).
-LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, fingerprint VARCHAR)"
+LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, content_hash VARCHAR)"
 
 
 def previous_co_members(con: Connection) -> None:
@@ -206,18 +207,24 @@ def build_clusters(
 
 
 def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings) -> None:
-    """`_unchanged(record_key, fingerprint)` and `_kept_links(key_l, key_r, was_link, by_score)` from
+    """`_unchanged(record_key, content_hash)` and `_kept_links(key_l, key_r, was_link, by_score)` from
     `_co_members`, `linked_pairs`, `linked_records`, `scored_pairs` and `relinked_pairs`."""
     keep = keep_link_probability(threshold, settings)
     # Scored by linkage/model.py: pairs of the last run's persons that no blocking rule proposes.
     db.run("CREATE TABLE IF NOT EXISTS relinked_pairs AS FROM scored_pairs LIMIT 0")
-    # Records of the last run's persons whose features are what that run linked them on.
+    # Records of the last run's persons whose features are what that run linked them on
+    # (compared as the last run hashed them: before the features had a hash, as whole rows).
     db.run(LINKED_RECORDS_DDL)
+    now = row_hash_sql(db, settings.table, "f")
+    if linked_before_hashes(db):
+        then = "r.fingerprint", db.row_fingerprint("f", [c for c in db.columns(settings.table) if c != FEATURE_HASH])
+    else:
+        then = "r.content_hash", now
     db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _unchanged AS
-        SELECT f.record_key, r.fingerprint FROM {settings.table} f JOIN linked_records r USING (record_key)
-        WHERE r.fingerprint = {db.row_fingerprint('f')}
+        SELECT f.record_key, {now} AS content_hash FROM {settings.table} f JOIN linked_records r USING (record_key)
+        WHERE {then[0]} = {then[1]}
         """
     )
     # Pairs of the last run's persons kept: candidates below the threshold (above it they
@@ -357,7 +364,7 @@ def _write_clusters(db: Engine) -> None:
 
 def _remember_links(db: Engine, settings: LinkageSettings) -> None:
     """`linked_pairs`: the links inside the persons just built (those the split rejected are
-    forgotten), and `linked_records`: the feature fingerprint of each record they join."""
+    forgotten), and `linked_records`: the features hash of each record they join."""
     db.run(
         """
         CREATE OR REPLACE TABLE linked_pairs AS
@@ -366,15 +373,12 @@ def _remember_links(db: Engine, settings: LinkageSettings) -> None:
         WHERE x.cluster_key = y.cluster_key
         """
     )
-    # An unchanged record's fingerprint is the one `_unchanged` just matched: only the
-    # others are hashed (hashing every feature row twice was a sixth of clustering).
+    # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
     db.run(
         f"""
         CREATE OR REPLACE TABLE linked_records AS
         WITH linked AS (SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
-        SELECT u.record_key, u.fingerprint FROM _unchanged u WHERE u.record_key IN (SELECT record_key FROM linked)
-        UNION ALL
-        SELECT f.record_key, {db.row_fingerprint('f')} AS fingerprint FROM {settings.table} f
-        WHERE f.record_key IN (SELECT record_key FROM linked) AND f.record_key NOT IN (SELECT record_key FROM _unchanged)
+        SELECT f.record_key, {row_hash_sql(db, settings.table, 'f')} AS content_hash FROM {settings.table} f
+        WHERE f.record_key IN (SELECT record_key FROM linked)
         """
     )

@@ -1,8 +1,8 @@
 """Delta linking: a run compares, scores and re-resolves only what changed since the last one.
 
 Each run standardises every record (`linkage.features.build_features`: several of its
-rules look across all records, e.g. which names are mostly surnames), then hashes each
-feature row. The delta is the records whose hash is new, different or gone since the last
+rules look across all records, e.g. which names are mostly surnames) and hashes each
+feature row (`linkage.feature_hash`). The delta is the records whose hash is new, different or gone since the last
 run (`linkage_feature_hashes`); a record whose comparison values moved because of
 another record (its mailbox became a household's) is in it too, since its row changed.
 
@@ -34,6 +34,7 @@ from datetime import datetime
 import duckdb
 
 from linkage.blocking import build_candidate_pairs
+from linkage.feature_hash import stored_or_computed_hash_sql
 from linkage.features import relearn_first_name_variants
 from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters, build_review_decisions
 from linkage.engine import EngineChoice, as_engine
@@ -42,7 +43,6 @@ from linkage.model import ScoringReport, score_earlier_links, score_pairs, score
 from linkage.model_store import install_model, load_model, refit_reason, save_model, usable_model
 from linkage.pipeline import HISTORY_TABLES, SCORING_TABLES
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
-from sources.differences import table_columns
 
 HASHES_DDL = "CREATE TABLE IF NOT EXISTS linkage_feature_hashes (record_key VARCHAR PRIMARY KEY, content_hash VARCHAR)"
 RUN_DDL = """
@@ -81,13 +81,6 @@ class ClusterDiff:
         return self.records_in_other_clusters / self.records_compared if self.records_compared else 0.0
 
 
-def _feature_hash_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A row's comparison values as one hash: equal when nothing a comparison or blocking
-    rule reads has changed."""
-    columns = [c for c in table_columns(con, table) if c != "record_key"]
-    return "md5(CAST(row({}) AS VARCHAR))".format(", ".join(f'"{c}"' for c in columns))
-
-
 def find_delta(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tuple[int, int, int, int]:
     """`linkage_delta(record_key, change new|changed|gone, content_hash)` against the hashes
     of the last run; returns (records, new, changed, gone)."""
@@ -95,7 +88,7 @@ def find_delta(con: duckdb.DuckDBPyConnection, settings: LinkageSettings) -> tup
     con.execute(
         f"""
         CREATE OR REPLACE TABLE linkage_delta AS
-        WITH now AS (SELECT record_key, {_feature_hash_sql(con, settings.table)} AS content_hash FROM {settings.table})
+        WITH now AS (SELECT record_key, {stored_or_computed_hash_sql(con, settings.table)} AS content_hash FROM {settings.table})
         SELECT n.record_key, CASE WHEN h.record_key IS NULL THEN 'new' ELSE 'changed' END AS change, n.content_hash
         FROM now n LEFT JOIN linkage_feature_hashes h USING (record_key)
         WHERE h.content_hash IS DISTINCT FROM n.content_hash
@@ -206,7 +199,7 @@ def _commit_hashes(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pl
         con.execute("INSERT INTO linkage_feature_hashes SELECT record_key, content_hash FROM linkage_delta WHERE change <> 'gone'")
     else:
         con.execute("DELETE FROM linkage_feature_hashes")
-        con.execute(f"INSERT INTO linkage_feature_hashes SELECT record_key, {_feature_hash_sql(con, settings.table)} "
+        con.execute(f"INSERT INTO linkage_feature_hashes SELECT record_key, {stored_or_computed_hash_sql(con, settings.table)} "
                     f"FROM {settings.table}")
 
 

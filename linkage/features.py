@@ -12,10 +12,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from linkage.feature_hash import FEATURE_HASH, hash_of_columns_sql, refresh_feature_hash
 from linkage.name_variants import learn_first_name_variants, stored_variants_exist
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164, email_key_sql
-from sources.differences import store
+from sources.differences import store, table_columns
 
 _TITLE_RE = r"(^|\s)(dr|prof|dipl)\.?(-ing\.?)?(\s|$)"
 
@@ -264,30 +265,48 @@ def _first_name_form_groups(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_forms")
 
 
+# An e-mail address that records with clearly different first names give is a
+# household's (`familie.weber@`): like a shared landline, it says who lives together, not
+# who is who. The addresses, from the features table `{table}`:
+_SHARED_MAILBOXES_SQL = """
+    SELECT a.email_std FROM {table} a JOIN {table} b
+      ON a.email_std = b.email_std AND a.record_key < b.record_key
+    WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
+      AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
+      AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
+      AND a.first_name_std IS DISTINCT FROM b.last_name_std
+      -- One person's names in two forms (`Tina`, `Martina`; `HP`, `Hans Peter`) are not two people.
+      AND NOT coalesce(list_contains(a.first_name_variants, b.first_name_key), false)
+      AND NOT coalesce(list_has_any(a.first_name_forms, b.first_name_forms), false)
+      -- `Andfea` and `Amdrea` are one name typed badly twice.
+      AND damerau_levenshtein(a.first_name_key, b.first_name_key) > 2
+      AND a.first_name_key IS DISTINCT FROM b.first_name_initials
+      AND b.first_name_key IS DISTINCT FROM a.first_name_initials
+"""
+
+
 def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
-    """An e-mail address that records with clearly different first names give is a
-    household's (`familie.weber@`): like a shared landline, it says who lives together,
-    not who is who."""
+    """`email_shared` of the stored features anew (a re-fit learned other first-name variants)."""
+    con.execute(f"UPDATE linkage_features SET email_shared = coalesce(email_std IN "
+                f"({_SHARED_MAILBOXES_SQL.format(table='linkage_features')}), false)")
+
+
+def _finish(con: duckdb.DuckDBPyConnection) -> None:
+    """`_built_features`: the built features with each row's shared-mailbox mark and, last,
+    its `feature_hash`, in one pass (an UPDATE of every row, then a copy to add the hash,
+    took twice as long)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS "
+                + _SHARED_MAILBOXES_SQL.format(table="temp.main.linkage_features"))
+    columns = [*table_columns(con, "linkage_features", "temp"), "email_shared"]
     con.execute(
-        """
-        ALTER TABLE linkage_features ADD COLUMN IF NOT EXISTS email_shared BOOLEAN DEFAULT false;
-        UPDATE linkage_features SET email_shared = coalesce(email_std IN (
-            SELECT a.email_std FROM linkage_features a JOIN linkage_features b
-              ON a.email_std = b.email_std AND a.record_key < b.record_key
-            WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
-              AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
-              AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
-              AND a.first_name_std IS DISTINCT FROM b.last_name_std
-              -- One person's names in two forms (`Tina`, `Martina`; `HP`, `Hans Peter`) are not two people.
-              AND NOT coalesce(list_contains(a.first_name_variants, b.first_name_key), false)
-              AND NOT coalesce(list_has_any(a.first_name_forms, b.first_name_forms), false)
-              -- `Andfea` and `Amdrea` are one name typed badly twice.
-              AND damerau_levenshtein(a.first_name_key, b.first_name_key) > 2
-              AND a.first_name_key IS DISTINCT FROM b.first_name_initials
-              AND b.first_name_key IS DISTINCT FROM a.first_name_initials
-        ), false)
+        f"""
+        CREATE OR REPLACE TEMP TABLE _built_features AS
+        SELECT *, {hash_of_columns_sql(columns)} AS {FEATURE_HASH} FROM (
+            SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS email_shared
+            FROM temp.main.linkage_features)
         """
     )
+    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes")
 
 
 def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
@@ -300,6 +319,7 @@ def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
     con.execute("UPDATE linkage_features SET first_name_variants = NULL")
     learn_first_name_variants(con, use_stored=False)
     _mark_shared_mailboxes(con)
+    refresh_feature_hash(con, "linkage_features")
     return True
 
 
@@ -325,7 +345,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _names_from_mailbox(con)
     _derive_keys(con)
     learn_first_name_variants(con)
-    _mark_shared_mailboxes(con)
+    _finish(con)
     _store(con)
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
 
@@ -419,7 +439,6 @@ def _store(con: duckdb.DuckDBPyConnection) -> None:
     """The features, built as a temporary table (in memory, spilling to disk only beyond the
     memory limit: the dozen column-wise UPDATEs and ALTERs of `build_features` on the
     warehouse's table were most of its time, each one logged and checkpointed), into the
-    warehouse as the rows that differ from the last build's (a delivery day changes few)."""
-    con.execute("DROP TABLE IF EXISTS temp.main._built_features")
-    con.execute("ALTER TABLE temp.main.linkage_features RENAME TO _built_features")
-    store(con, "linkage_features", "_built_features", "record_key")
+    warehouse as the rows whose hash differs from the last build's (a delivery day changes
+    few; linkage/feature_hash.py: the delta and the kept links compare the same hash)."""
+    store(con, "linkage_features", "_built_features", "record_key", compare=FEATURE_HASH)

@@ -35,7 +35,7 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str, database: str | No
 
 
 def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, key: str | tuple[str, ...],
-                     within: str = "TRUE") -> Difference:
+                     within: str = "TRUE", compare: str | None = None) -> Difference:
     """Make `target` hold exactly the rows of `content` (a table or view with `target`'s
     columns, `key` (a column or several) unique in both): rows whose key is gone are
     deleted, rows that differ in any other column are replaced, rows with a new key are
@@ -47,7 +47,9 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
     inside one step's transaction the two are one change; many are updated.
 
     `within`, a condition on `target`'s rows (alias `t`): `content` is the new content of
-    only those rows, and every other row stays as it is (a run that rebuilt some persons)."""
+    only those rows, and every other row stays as it is (a run that rebuilt some persons).
+    `compare`: a column that changes whenever any other does (a hash of the row): two rows
+    differ when it does, and the other columns are not compared."""
     keys = (key,) if isinstance(key, str) else tuple(key)
     columns = table_columns(con, target)
     values = [c for c in columns if c not in keys]
@@ -56,7 +58,7 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
     deleted = con.execute(
         f"DELETE FROM {target} t WHERE ({within}) AND NOT EXISTS (SELECT 1 FROM {content} n WHERE {same_key})").fetchall()[0][0]
     # The content's rows that replace a row of `target`, taken before the delete.
-    differs = " OR ".join(f't."{c}" IS DISTINCT FROM n."{c}"' for c in values) or "false"
+    differs = " OR ".join(f't."{c}" IS DISTINCT FROM n."{c}"' for c in ((compare,) if compare else values)) or "false"
     replacing = ", ".join(f'n."{c}"' for c in columns)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _changed_rows AS SELECT {replacing} "
                 f"FROM {content} n JOIN {target} t ON {same_key} WHERE {differs}")
@@ -83,14 +85,15 @@ def _shape(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tu
 
 
 def store(con: duckdb.DuckDBPyConnection, target: str, built: str, key: str | tuple[str, ...],
-          within: str = "TRUE") -> Difference | None:
+          within: str = "TRUE", compare: str | None = None) -> Difference | None:
     """Put the temporary table `built` into the warehouse as `target` and drop it: as the
     difference from what `target` holds when its columns are the same, else (first run,
     or a column was added) as a new table (None). `within`: see `write_difference`; a
-    partial content cannot replace a table of another shape, so that is an error."""
+    partial content cannot replace a table of another shape, so that is an error.
+    `compare`: see `write_difference`."""
     warehouse = con.execute("SELECT current_database()").fetchall()[0][0]
     if _shape(con, "temp", built) == _shape(con, warehouse, target):
-        difference = write_difference(con, target, f"temp.main.{built}", key, within)
+        difference = write_difference(con, target, f"temp.main.{built}", key, within, compare)
     elif within != "TRUE":
         raise RuntimeError(f"{target}: the rows built for some persons do not have the table's columns; "
                            "a run that rebuilds everyone must write it first")

@@ -15,6 +15,7 @@ import pytest
 
 from linkage.clustering import build_clusters, build_review_decisions, keep_link_probability, previous_co_members
 from linkage.comparisons import gamma_column
+from linkage.feature_hash import refresh_feature_hash
 from linkage.settings import GERMAN_SETTINGS
 from warehouse.golden_ids import assign_golden_ids
 
@@ -24,14 +25,23 @@ BETWEEN = (KEEP + THRESHOLD) / 2  # below the threshold, above the bar an earlie
 GAMMAS = [gamma_column(c) for c in GERMAN_SETTINGS.comparisons]
 
 
-@pytest.fixture
-def con(tmp_path):
-    con = duckdb.connect(str(tmp_path / "linkage.duckdb"))
-    con.execute("CREATE TABLE linkage_features (record_key VARCHAR, birth_date DATE)")
-    con.execute("INSERT INTO linkage_features VALUES ('shop:A', NULL), ('pos:B', NULL), ('newsletter:C', NULL), "
-                "('hotline:D', NULL)")
+@pytest.fixture(params=["hash in the row", "row hashed when read"])
+def con(tmp_path, request):
+    """The features as linkage/features.py writes them (each row with its `feature_hash`),
+    or a table made elsewhere without one."""
+    con = _features(tmp_path, hashed=request.param == "hash in the row")
     yield con
     con.close()
+
+
+def _features(folder, hashed: bool) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(folder / "linkage.duckdb"))
+    con.execute("CREATE TABLE linkage_features (record_key VARCHAR, birth_date DATE"
+                + (", feature_hash VARCHAR)" if hashed else ")"))
+    con.execute("INSERT INTO linkage_features (record_key, birth_date) VALUES ('shop:A', NULL), ('pos:B', NULL), "
+                "('newsletter:C', NULL), ('hotline:D', NULL)")
+    refresh_feature_hash(con, "linkage_features")
+    return con
 
 
 def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str], ...] = (),
@@ -42,6 +52,7 @@ def _day(con, pairs: dict[tuple[str, str], float], vetoed: tuple[tuple[str, str]
     for key in changed:
         con.execute("UPDATE linkage_features SET birth_date = coalesce(birth_date + 1, DATE '1980-01-01') "
                     "WHERE record_key = ?", [key])
+    refresh_feature_hash(con, "linkage_features")
     veto = GERMAN_SETTINGS.gamma_of("birth_date", "different")
     vetoed_column = gamma_column(GERMAN_SETTINGS.comparison("birth_date"))
     con.execute(f"CREATE OR REPLACE TABLE scored_pairs (key_l VARCHAR, key_r VARCHAR, {', '.join(f'{g} INTEGER' for g in GAMMAS)}, "
@@ -120,6 +131,22 @@ def test_unchanged_records_stay_one_person_however_far_a_re_fit_moves_their_pair
     day3 = _persons(con, 3)
     assert day3["shop:A"] == day3["newsletter:C"] == day1["shop:A"]
     assert day3["pos:B"] != day1["shop:A"]
+
+
+def test_links_remembered_before_the_features_had_a_hash_still_know_the_unchanged_records(tmp_path):
+    """An upgrade: the last run's `linked_records` hold fingerprints of whole rows, as the
+    code before the features' hash wrote them. The unchanged records are still recognised,
+    so a person held together only because nothing changed stays one."""
+    con = _features(tmp_path, hashed=True)
+    _day(con, DAY1)
+    day1 = _persons(con, 1)
+    con.execute("CREATE OR REPLACE TABLE linked_records AS SELECT record_key, md5(CAST(f AS VARCHAR)) AS fingerprint "
+                "FROM (SELECT * EXCLUDE (feature_hash) FROM linkage_features) f "
+                "WHERE record_key IN (SELECT record_key FROM linked_records)")
+    _day(con, {pair: KEEP / 2 for pair in DAY1})
+    day2 = _persons(con, 2)
+    assert day2["shop:A"] == day2["pos:B"] == day2["newsletter:C"] == day1["shop:A"]
+    assert [c for (c, *_) in con.execute("DESCRIBE linked_records").fetchall()] == ["record_key", "content_hash"]
 
 
 def test_an_analysts_different_separates_yesterdays_person(con):

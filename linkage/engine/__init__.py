@@ -63,6 +63,9 @@ class Engine(Protocol):
 
     def has_table(self, name: str) -> bool: ...
 
+    def columns(self, table: str) -> list[str]:
+        """`table`'s column names in order."""
+
     def is_list(self, table: str, expression: str) -> bool:
         """Whether `expression` over `table` is a LIST (a blocking key with many values)."""
 
@@ -73,8 +76,10 @@ class Engine(Protocol):
         """SQL: DuckDB's `hash(arguments) % modulus` as BIGINT, the same on every engine
         (samples drawn by hash must be the same pairs everywhere)."""
 
-    def row_fingerprint(self, alias: str) -> str:
-        """SQL: md5 of a whole row of the features table, as DuckDB prints it."""
+    def row_fingerprint(self, alias: str, columns: Sequence[str]) -> str:
+        """SQL: md5 of a features row's `columns` as DuckDB prints them (a struct), for a
+        features table without its own hash (linkage/feature_hash.py) and for the last
+        run's fingerprints from before there was one."""
 
 
 Connection = Union[duckdb.DuckDBPyConnection, Engine]
@@ -108,6 +113,9 @@ class DuckDBEngine:
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = 'main'", [name]
         ).fetchall()[0][0])
 
+    def columns(self, table: str) -> list[str]:
+        return [d[0] for d in self.con.execute(f"SELECT * FROM {table} LIMIT 0").description]
+
     def is_list(self, table: str, expression: str) -> bool:
         return self.con.execute(f"DESCRIBE SELECT {expression} AS k FROM {table}").fetchall()[0][1].endswith("[]")
 
@@ -117,8 +125,10 @@ class DuckDBEngine:
     def hash_mod(self, arguments: str, modulus: int) -> str:
         return f"(hash({arguments}) % {modulus})::BIGINT"
 
-    def row_fingerprint(self, alias: str) -> str:
-        return f"md5(CAST({alias} AS VARCHAR))"
+    def row_fingerprint(self, alias: str, columns: Sequence[str]) -> str:
+        # As `CAST(alias AS VARCHAR)` printed the whole row when these were all its columns.
+        fields = ", ".join(f'"{c}" := {alias}."{c}"' for c in columns)
+        return f"md5(CAST(struct_pack({fields}) AS VARCHAR))"
 
 
 def as_engine(con: Connection) -> Engine:

@@ -156,6 +156,9 @@ class SparkEngine:
     def unregister(self, name: str) -> None:
         self._drop(name)
 
+    def columns(self, table: str) -> list[str]:
+        return list(self.spark.table(table).columns)
+
     def is_list(self, table: str, expression: str) -> bool:
         from pyspark.sql.types import ArrayType
 
@@ -179,8 +182,9 @@ class SparkEngine:
         self._udf(udf_name, sql, "bigint")
         return f"{udf_name}({', '.join(columns)})"
 
-    def row_fingerprint(self, alias: str) -> str:
-        # DuckDB prints the row when the features are exported (linkage/engine/stage.py).
+    def row_fingerprint(self, alias: str, columns: Sequence[str]) -> str:
+        # DuckDB prints the row when the features are exported (linkage/engine/stage.py),
+        # over the same columns (all but the table's own hash).
         return f"{alias}._row_fingerprint"
 
     def _udf(self, name: str, sql: str, return_type: str) -> None:

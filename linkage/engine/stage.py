@@ -19,6 +19,7 @@ from typing import Iterator, Sequence
 import duckdb
 
 from linkage.engine import DuckDBEngine, Engine, EngineChoice
+from linkage.feature_hash import FEATURE_HASH, linked_before_hashes
 
 def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
@@ -29,7 +30,7 @@ def stage_engine(con: duckdb.DuckDBPyConnection, choice: EngineChoice | None, in
                  outputs: Sequence[str] = (), features: str = "linkage_features") -> Iterator[Engine]:
     """The engine for one step: `inputs` (warehouse tables, those that exist) are what the
     step reads, `outputs` what it writes back (those it made); `features` is the table
-    whose rows get their fingerprint."""
+    whose rows may need a fingerprint."""
     if choice is None or choice.name == "duckdb":
         yield DuckDBEngine(con)
         return
@@ -46,10 +47,13 @@ def stage_engine(con: duckdb.DuckDBPyConnection, choice: EngineChoice | None, in
                 continue
             # Not "_name.parquet": Spark takes files starting with "_" for metadata and skips them.
             path = folder / "in" / f"table-{name}.parquet"
-            # A features row's fingerprint as DuckDB prints the row (clustering's
-            # `linked_records`), so it is the same whichever engine linked last time.
-            query = (f"SELECT *, {warehouse.row_fingerprint('t')} AS _row_fingerprint FROM {name} t"
-                     if name == features else f"SELECT * FROM {name}")
+            query = f"SELECT * FROM {name}"
+            columns = warehouse.columns(name) if name == features else []
+            if name == features and (FEATURE_HASH not in columns or linked_before_hashes(warehouse)):
+                # The features row's fingerprint as DuckDB prints the row (linkage/feature_hash.py),
+                # where the table holds no hash of its own or the last run's links were made without one.
+                fingerprint = warehouse.row_fingerprint("t", [c for c in columns if c != FEATURE_HASH])
+                query = f"SELECT *, {fingerprint} AS _row_fingerprint FROM {name} t"
             con.execute(f"COPY ({query}) TO {_quoted(path)} (FORMAT parquet)")
             engine.adopt(name, path)
         yield engine
