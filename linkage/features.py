@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from linkage.feature_hash import FEATURE_HASH, hash_of_columns_sql, refresh_feature_hash
-from linkage.name_variants import learn_first_name_variants, stored_variants_exist
+from linkage.name_variants import VARIANTS_OF_SQL, learn_first_name_variants, learn_variant_pairs, stored_variants_exist
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164, email_key_sql
 from sources.differences import store, table_columns
@@ -292,21 +292,31 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _finish(con: duckdb.DuckDBPyConnection) -> None:
-    """`_built_features`: the built features with each row's shared-mailbox mark and, last,
-    its `feature_hash`, in one pass (an UPDATE of every row, then a copy to add the hash,
-    took twice as long)."""
-    con.execute("CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS "
-                + _SHARED_MAILBOXES_SQL.format(table="temp.main.linkage_features"))
-    columns = [*table_columns(con, "linkage_features", "temp"), "email_shared"]
+    """`_built_features`: the built features with each row's learned first-name variants,
+    its shared-mailbox mark and, last, its `feature_hash`, in one pass (an UPDATE of every
+    row for each of the first two, then a copy to add the hash, took twice as long)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _variants_of AS {VARIANTS_OF_SQL}")
+    with_variants = """SELECT l.*, v.names AS first_name_variants FROM temp.main.linkage_features l
+                       LEFT JOIN _variants_of v ON v.name = l.first_name_key"""
+    # Only an address two records give can be shared.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS
+        WITH given AS ({with_variants} WHERE l.email_std IN (
+            SELECT email_std FROM temp.main.linkage_features GROUP BY email_std HAVING count(*) > 1))
+        {_SHARED_MAILBOXES_SQL.format(table="given")}
+        """
+    )
+    columns = [*table_columns(con, "linkage_features", "temp"), "first_name_variants", "email_shared"]
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _built_features AS
         SELECT *, {hash_of_columns_sql(columns)} AS {FEATURE_HASH} FROM (
             SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS email_shared
-            FROM temp.main.linkage_features)
+            FROM ({with_variants}))
         """
     )
-    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes")
+    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes; DROP TABLE _variants_of")
 
 
 def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
@@ -344,7 +354,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _put_swapped_names_back(con)
     _names_from_mailbox(con)
     _derive_keys(con)
-    learn_first_name_variants(con)
+    learn_variant_pairs(con)
     _finish(con)
     _store(con)
     return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]

@@ -62,10 +62,17 @@ def stored_variants_exist(con: duckdb.DuckDBPyConnection) -> bool:
     return as_engine(con).has_table(STORED_VARIANTS)
 
 
-def learn_first_name_variants(con: duckdb.DuckDBPyConnection, use_stored: bool = True) -> int:
-    """`first_name_variants(name_a, name_b, shared_contacts, lift)` from `linkage_features`,
-    and each record's `first_name_variants` list (the names learned to be its own's
-    variants). Returns the number of pairs learned.
+# Each name's learned variants, as the list a features row holds (from `first_name_variants`).
+VARIANTS_OF_SQL = """
+    SELECT name, list(other ORDER BY other) AS names FROM (
+        SELECT name_a AS name, name_b AS other FROM first_name_variants
+        UNION ALL SELECT name_b, name_a FROM first_name_variants) GROUP BY name
+"""
+
+
+def learn_variant_pairs(con: duckdb.DuckDBPyConnection, use_stored: bool = True) -> int:
+    """`first_name_variants(name_a, name_b, shared_contacts, lift)` from `linkage_features`;
+    returns the number of pairs learned.
 
     The variants are learned like the model's parameters, and kept with them: while a
     model is in force (`use_stored` and `STORED_VARIANTS` there), its variants are used as
@@ -77,14 +84,19 @@ def learn_first_name_variants(con: duckdb.DuckDBPyConnection, use_stored: bool =
         con.execute(f"CREATE OR REPLACE TABLE first_name_variants AS SELECT * FROM {STORED_VARIANTS}")
     else:
         con.execute(LEARNED_VARIANTS_SQL)
+    return con.execute("SELECT count(*) FROM first_name_variants").fetchall()[0][0]
+
+
+def learn_first_name_variants(con: duckdb.DuckDBPyConnection, use_stored: bool = True) -> int:
+    """`learn_variant_pairs`, and each row of `linkage_features` given its `first_name_variants`
+    list (the names learned to be its own's variants). Returns the number of pairs learned.
+    (`linkage.features.build_features` joins the lists into the row it builds instead.)"""
+    learned = learn_variant_pairs(con, use_stored)
     con.execute(
-        """
+        f"""
         ALTER TABLE linkage_features ADD COLUMN IF NOT EXISTS first_name_variants VARCHAR[];
-        UPDATE linkage_features f SET first_name_variants = v.names
-        FROM (SELECT name, list(other ORDER BY other) AS names FROM (
-                  SELECT name_a AS name, name_b AS other FROM first_name_variants
-                  UNION ALL SELECT name_b, name_a FROM first_name_variants) GROUP BY name) v
+        UPDATE linkage_features f SET first_name_variants = v.names FROM ({VARIANTS_OF_SQL}) v
         WHERE f.first_name_key = v.name
         """
     )
-    return con.execute("SELECT count(*) FROM first_name_variants").fetchall()[0][0]
+    return learned

@@ -27,16 +27,15 @@ def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
         ensure_tables(con, spec)
     union = "\nUNION ALL BY NAME\n".join(f"({module.STAGED_SQL})" for module in CUSTOMER_SOURCES.values())
     columns = ", ".join(c for c in STAGED_COLUMNS if c != "record_key")
+    # Keys and the erased filter in one pass (a table of all rows, then one of the kept, was
+    # a fifth of staging).
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _staged_all AS
-        SELECT source || ':' || source_record_id AS record_key, {columns}, {', '.join(SENSITIVE_COLUMNS)}
-        FROM ({union})
-        """
-    )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE _staged_kept AS SELECT * FROM _staged_all {_erased_filter(con)}
+        CREATE OR REPLACE TEMP TABLE _staged_kept AS
+        SELECT * FROM (
+            SELECT source || ':' || source_record_id AS record_key, {columns}, {', '.join(SENSITIVE_COLUMNS)}
+            FROM ({union}))
+        {_erased_filter(con)}
         """
     )
     con.execute(f"CREATE OR REPLACE TABLE staged_records AS SELECT {', '.join(STAGED_COLUMNS)} FROM _staged_kept")
@@ -44,6 +43,6 @@ def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
         f"CREATE OR REPLACE TABLE staged_sensitive AS SELECT record_key, {', '.join(SENSITIVE_COLUMNS)} "
         "FROM _staged_kept WHERE coalesce(birth_date::VARCHAR, interests, notes) IS NOT NULL"
     )
-    con.execute("DROP TABLE _staged_all; DROP TABLE _staged_kept")
+    con.execute("DROP TABLE _staged_kept")
     forget_erased_phones(con, "staged_records", "phone")
     return con.execute("SELECT count(*) FROM staged_records").fetchall()[0][0]
