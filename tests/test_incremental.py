@@ -17,6 +17,7 @@ import pytest
 
 from demo.generate import generate
 from linkage.drift import check_drift
+from linkage.feature_hash import feature_hash_sql
 from pipelines.definitions import build_definitions
 from pipelines.resources import KundenstammSettings
 from pipelines.steps import run_all_steps
@@ -397,6 +398,14 @@ def test_a_delta_run_uses_the_first_name_variants_stored_with_the_model_and_a_re
     assert state.warehouse("SELECT * FROM linkage_model_first_name_variants ORDER BY ALL") == learned
     assert state.warehouse("SELECT count(*) FROM linkage_features WHERE list_contains(first_name_variants, ?) AND first_name_key = ?",
                            [b, a])[0][0] == 0
+    # The rows the re-fit changed carry their new hash, and the next delta compares it.
+    with duckdb.connect(str(state.settings.warehouse_path), read_only=True) as con:
+        assert con.execute(f"SELECT count(*) FROM linkage_features WHERE first_name_key IN (?, ?) AND "
+                           f"feature_hash IS DISTINCT FROM {feature_hash_sql(con, 'linkage_features')}", [a, b]).fetchall()[0][0] == 0
+        assert con.execute("SELECT count(*) FROM linkage_features f FULL JOIN linkage_feature_hashes h USING (record_key) "
+                           "WHERE f.feature_hash IS DISTINCT FROM h.content_hash").fetchall()[0][0] == 0
+    after = state.run()
+    assert after["mode"] == "delta" and after["new_records"] == 0 and after["changed_records"] == 0, after
 
 
 def test_refit_on_schedule_and_on_drift(state):
