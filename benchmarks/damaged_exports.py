@@ -19,8 +19,6 @@ the damaged copy, measured in its own process.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
 import shutil
 import sys

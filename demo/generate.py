@@ -16,7 +16,7 @@ import argparse
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np

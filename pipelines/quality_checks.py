@@ -126,5 +126,5 @@ def quality_report(context: dg.AssetExecutionContext, kundenstamm: KundenstammSe
     )
 
 
-staged_checks = [_staged_check(source) for source in SOURCE_NAMES]
-quality_checks = [*staged_checks, golden_expectations]
+staged_source_checks = [_staged_check(source) for source in SOURCE_NAMES]
+quality_checks = [*staged_source_checks, golden_expectations]

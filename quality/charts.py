@@ -67,7 +67,7 @@ def trend(points: list[tuple[str, float]], title: str, width: int = 320, percent
     step = (width - 2 * pad) / max(len(points) - 1, 1)
     xy = [(pad + i * step, height - pad - (height - 2 * pad - 10) * (v - low) / span) for i, v in enumerate(values)]
     shown = (lambda v: f"{v:.1%}") if percent else (lambda v: f"{v:,.0f}")
-    parts = [f"<polyline fill='none' stroke='#2f6fb0' stroke-width='2' points='"
+    parts = ["<polyline fill='none' stroke='#2f6fb0' stroke-width='2' points='"
              + " ".join(f"{x:.1f},{y:.1f}" for x, y in xy) + "'/>"]
     parts += [f"<circle cx='{x:.1f}' cy='{y:.1f}' r='3' fill='#2f6fb0'><title>{html.escape(when)}: {shown(v)}"
               f"</title></circle>" for (x, y), (when, v) in zip(xy, points)]

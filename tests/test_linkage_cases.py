@@ -5,7 +5,6 @@ the same-person / different-person decision asserted."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 import pytest

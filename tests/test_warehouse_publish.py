@@ -6,7 +6,6 @@ from __future__ import annotations
 import multiprocessing
 import time
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import pandas as pd
