@@ -47,6 +47,13 @@ class ClusterReport:
         return 1 - self.clusters / self.records if self.records else 0.0
 
 
+def in_scope_sql(scope: str | None, *columns: str) -> str:
+    """SQL true for rows whose `columns` (record keys) are all in the table `scope`; TRUE without one."""
+    if scope is None:
+        return "TRUE"
+    return " AND ".join(f"{c} IN (SELECT record_key FROM {scope})" for c in columns)
+
+
 def build_review_decisions(con: Connection) -> int:
     """The latest analyst decision per pair, from `raw_reviews` (if any were delivered)."""
     db = as_engine(con)
@@ -146,8 +153,9 @@ LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_
 LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, content_hash VARCHAR)"
 
 
-def previous_co_members(con: Connection) -> None:
-    """`_co_members(key_l, key_r)`: every two records that were one person in the last run.
+def previous_co_members(con: Connection, scope: str | None = None) -> None:
+    """`_co_members(key_l, key_r)`: every two records that were one person in the last run
+    (of the records in `scope`, when given: a table closed under the last run's links).
 
     Yesterday's persons are the components of `linked_pairs`: the clustering joins a
     person's records only over links, and remembers the links inside each person. A
@@ -155,11 +163,13 @@ def previous_co_members(con: Connection) -> None:
     two unchanged records linked only through it are still known to have been one person."""
     db = as_engine(con)
     db.run(LINKED_PAIRS_DDL)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _previous_links AS SELECT key_l, key_r FROM linked_pairs "
+           f"WHERE {in_scope_sql(scope, 'key_l', 'key_r')}")
     db.run(
         "CREATE OR REPLACE TEMP TABLE _linked_records AS "
-        "SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs"
+        "SELECT key_l AS record_key FROM _previous_links UNION SELECT key_r FROM _previous_links"
     )
-    _connected_components(con, "_linked_records", "linked_pairs")
+    _connected_components(con, "_linked_records", "_previous_links")
     db.run(
         """
         CREATE OR REPLACE TEMP TABLE _co_members AS
@@ -167,7 +177,7 @@ def previous_co_members(con: Connection) -> None:
         FROM _labels a JOIN _labels b ON a.label = b.label AND a.record_key < b.record_key
         """
     )
-    db.run("DROP TABLE _labels; DROP TABLE _linked_records")
+    db.run("DROP TABLE _labels; DROP TABLE _linked_records; DROP TABLE _previous_links")
 
 
 def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_SETTINGS) -> float:
@@ -179,7 +189,7 @@ def keep_link_probability(threshold: float, settings: LinkageSettings = GERMAN_S
 
 def build_clusters(
     con: Connection, threshold: float, settings: LinkageSettings = GERMAN_SETTINGS,
-    remember_links: bool = False, review_decisions: int | None = None,
+    remember_links: bool = False, review_decisions: int | None = None, scope: str | None = None,
 ) -> ClusterReport:
     """(Re)build `clusters(record_key, cluster_key, match_probability)` for every record.
 
@@ -187,26 +197,40 @@ def build_clusters(
     replaces it with this clustering's links (the pipeline's run does, a one-off linkage or
     a look-ahead such as erasure's does not). `review_decisions`: how many the warehouse
     already built into `review_decisions` (`build_review_decisions`), when the clustering
-    runs on another engine (linkage/engine/stage.py); otherwise they are built here."""
+    runs on another engine (linkage/engine/stage.py); otherwise they are built here.
+
+    `scope`: a table of record keys closed under every pair that can link (a delta run's,
+    `linkage.delta.clustering_scope`): only its records are resolved again; every other
+    record keeps its cluster, its confidence and its remembered links, which is what
+    resolving it again gives (nothing it could link on changed; `remember_links` adds the
+    pairs resolving it again would remember). The report then counts what was resolved:
+    `linked_pairs` the links among the records in scope and the remembered links of the
+    others, `components_split` the components split in scope."""
     db = as_engine(con)
     decisions = build_review_decisions(con) if review_decisions is None else review_decisions
-    previous_co_members(con)
+    previous_co_members(con, scope)
     veto = any_level_sql(settings, settings.vetoes)
-    _keep_earlier_links(db, threshold, settings)
-    _link_edges(db, threshold, veto, settings)
+    _keep_earlier_links(db, threshold, settings, scope)
+    _link_edges(db, threshold, veto, settings, scope)
     linked = db.rows("SELECT count(*) FROM _edges")[0][0]
-    _connected_components(con, settings.table)
-    troubled = _split_contradicted(db, threshold, any_level_sql(settings, settings.contradictions), veto)
-    _write_clusters(db)
+    db.run(f"CREATE OR REPLACE TEMP TABLE _resolved AS SELECT record_key FROM {settings.table} "
+           f"WHERE {in_scope_sql(scope, 'record_key')}")
+    _connected_components(con, "_resolved")
+    troubled = _split_contradicted(db, threshold, any_level_sql(settings, settings.contradictions), veto, scope)
+    _write_clusters(db, settings, scope)
     if remember_links:
-        _remember_links(db, settings)
+        _remember_links(db, settings, scope)
+    if scope is not None:
+        # The links of the persons left as they were are what resolving them again would make.
+        linked += db.rows(f"SELECT count(*) FROM linked_pairs WHERE NOT ({in_scope_sql(scope, 'key_l')}) "
+                          f"AND NOT ({in_scope_sql(scope, 'key_r')})")[0][0]
     db.run("DROP TABLE _edges; DROP TABLE _labels; DROP TABLE _cannot; DROP TABLE _kept_links; DROP TABLE _co_members; "
-           "DROP TABLE _unchanged")
+           "DROP TABLE _unchanged; DROP TABLE _resolved")
     records, clusters = db.rows("SELECT count(*), count(DISTINCT cluster_key) FROM clusters")[0]
     return ClusterReport(records, clusters, linked, troubled, decisions)
 
 
-def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings) -> None:
+def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings, scope: str | None = None) -> None:
     """`_unchanged(record_key, content_hash)` and `_kept_links(key_l, key_r, was_link, by_score)` from
     `_co_members`, `linked_pairs`, `linked_records`, `scored_pairs` and `relinked_pairs`."""
     keep = keep_link_probability(threshold, settings)
@@ -224,7 +248,7 @@ def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings)
         f"""
         CREATE OR REPLACE TEMP TABLE _unchanged AS
         SELECT f.record_key, {now} AS content_hash FROM {settings.table} f JOIN linked_records r USING (record_key)
-        WHERE {then[0]} = {then[1]}
+        WHERE {then[0]} = {then[1]} AND {in_scope_sql(scope, 'f.record_key')}
         """
     )
     # Pairs of the last run's persons kept: candidates below the threshold (above it they
@@ -247,7 +271,7 @@ def _keep_earlier_links(db: Engine, threshold: float, settings: LinkageSettings)
     )
 
 
-def _link_edges(db: Engine, threshold: float, veto: str, settings: LinkageSettings) -> None:
+def _link_edges(db: Engine, threshold: float, veto: str, settings: LinkageSettings, scope: str | None = None) -> None:
     """`_edges`: today's links, the kept earlier links and the analysts' `same`, each with
     its priority in the constrained split and whether it counts towards confidence."""
     # The columns of both by name (Spark's SQL has no UNION BY NAME).
@@ -277,14 +301,15 @@ def _link_edges(db: Engine, threshold: float, veto: str, settings: LinkageSettin
         LEFT JOIN _unchanged ur ON ur.record_key = s.key_r
         WHERE (match_probability >= {threshold} OR k.key_l IS NOT NULL)
           AND NOT ({veto})
-          AND d.key_l IS NULL
+          AND d.key_l IS NULL AND {in_scope_sql(scope, 's.key_l', 's.key_r')}
         UNION ALL
-        SELECT key_l, key_r, 1e6, 1.0, 3, true, true FROM review_decisions WHERE decision = 'same'
+        SELECT key_l, key_r, 1e6, 1.0, 3, true, true FROM review_decisions
+        WHERE decision = 'same' AND {in_scope_sql(scope, 'key_l', 'key_r')}
         """
     )
 
 
-def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: str) -> int:
+def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: str, scope: str | None = None) -> int:
     """Split the components of `_labels` that hold a pair that must stay apart (`_cannot`);
     how many were split."""
     # A kept link is no contradiction: the evidence is the one it was linked on before.
@@ -293,12 +318,13 @@ def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: 
         f"""
         CREATE OR REPLACE TEMP TABLE _cannot AS
         SELECT key_l, key_r FROM scored_pairs s
-        WHERE (match_probability < {threshold} AND ({contradiction})
-               AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.was_link))
-           OR ({veto})
+        WHERE ((match_probability < {threshold} AND ({contradiction})
+                AND NOT EXISTS (SELECT 1 FROM _kept_links k WHERE k.key_l = s.key_l AND k.key_r = s.key_r AND k.was_link))
+               OR ({veto}))
+          AND {in_scope_sql(scope, 's.key_l', 's.key_r')}
         -- An analyst who saw both records and said `same` outweighs what the model holds against them.
         EXCEPT SELECT key_l, key_r FROM review_decisions WHERE decision = 'same'
-        UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different'
+        UNION SELECT key_l, key_r FROM review_decisions WHERE decision = 'different' AND {in_scope_sql(scope, 'key_l', 'key_r')}
         """
     )
     troubled = db.frame(
@@ -327,17 +353,20 @@ def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: 
     return len(troubled)
 
 
-def _write_clusters(db: Engine) -> None:
-    """`clusters` from `_labels`, with each record's confidence from `_edges`."""
+def _write_clusters(db: Engine, settings: LinkageSettings, scope: str | None = None) -> None:
+    """`clusters` from `_labels`, with each record's confidence from `_edges`; with `scope`,
+    the rows of its records (and of records gone from the features) replaced."""
     # A record's confidence is its strongest link inside its own cluster. A record held in
     # its person only by pairs kept because nothing changed keeps the confidence the last
     # run gave it: those pairs are yesterday's evidence, not today's.
     db.run("CREATE OR REPLACE TEMP TABLE _previous_confidence AS "
-           + ("SELECT record_key, match_probability FROM clusters" if db.has_table("clusters")
+           + (f"SELECT record_key, match_probability FROM clusters WHERE {in_scope_sql(scope, 'record_key')}"
+              if db.has_table("clusters")
               else "SELECT CAST(NULL AS VARCHAR) AS record_key, CAST(NULL AS DOUBLE) AS match_probability LIMIT 0"))
+    target = "clusters" if scope is None else "_resolved_clusters"
     db.run(
-        """
-        CREATE OR REPLACE TABLE clusters AS
+        f"""
+        CREATE OR REPLACE {'TABLE' if scope is None else 'TEMP TABLE'} {target} AS
         WITH inside AS (
             SELECT e.key_l AS a, e.key_r AS b, e.match_probability, e.candidate, e.evidence FROM _edges e
             JOIN _labels x ON x.record_key = e.key_l JOIN _labels y ON y.record_key = e.key_r
@@ -360,25 +389,52 @@ def _write_clusters(db: Engine) -> None:
         """
     )
     db.run("DROP TABLE _previous_confidence")
+    if scope is not None:
+        db.run(f"""DELETE FROM clusters WHERE record_key IN (SELECT record_key FROM {scope})
+                   OR record_key NOT IN (SELECT record_key FROM {settings.table})""")
+        db.run("INSERT INTO clusters SELECT * FROM _resolved_clusters; DROP TABLE _resolved_clusters")
 
 
-def _remember_links(db: Engine, settings: LinkageSettings) -> None:
+def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = None) -> None:
     """`linked_pairs`: the links inside the persons just built (those the split rejected are
-    forgotten), and `linked_records`: the features hash of each record they join."""
-    db.run(
-        """
-        CREATE OR REPLACE TABLE linked_pairs AS
+    forgotten), and `linked_records`: the features hash of each record they join; with
+    `scope`, those of its records replaced (the others' links and hashes are as they were)."""
+    links = """
         SELECT DISTINCT e.key_l, e.key_r FROM _edges e
         JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
         WHERE x.cluster_key = y.cluster_key
-        """
-    )
+    """
     # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
-    db.run(
-        f"""
-        CREATE OR REPLACE TABLE linked_records AS
-        WITH linked AS (SELECT key_l AS record_key FROM linked_pairs UNION SELECT key_r FROM linked_pairs)
+    hashes = f"""
+        WITH linked AS (SELECT key_l AS record_key FROM {{links}} UNION SELECT key_r FROM {{links}})
         SELECT f.record_key, {row_hash_sql(db, settings.table, 'f')} AS content_hash FROM {settings.table} f
         WHERE f.record_key IN (SELECT record_key FROM linked)
+    """
+    if scope is None:
+        db.run(f"CREATE OR REPLACE TABLE linked_pairs AS {links}")
+        db.run(f"CREATE OR REPLACE TABLE linked_records AS {hashes.format(links='linked_pairs')}")
+        return
+    db.run(f"CREATE OR REPLACE TEMP TABLE _resolved_links AS {links}")
+    db.run(f"""DELETE FROM linked_pairs WHERE key_l IN (SELECT record_key FROM {scope})
+                                         OR key_r IN (SELECT record_key FROM {scope});
+               INSERT INTO linked_pairs SELECT * FROM _resolved_links""")
+    # Outside the scope a person is what it was, but resolving it again would also keep,
+    # as links, its pairs that are no link yet: two records of one person that did not
+    # change keep their pair whatever its score (`_keep_earlier_links`), so after the run
+    # that made the person every such pair of it is remembered. Added here as that run
+    # would add them, so `linked_pairs` is the same as after resolving everyone.
+    gammas = ", ".join(gamma_column(c) for c in settings.comparisons)
+    db.run(
+        f"""
+        INSERT INTO linked_pairs
+        SELECT DISTINCT s.key_l, s.key_r FROM (
+            SELECT key_l, key_r, {gammas} FROM scored_pairs UNION ALL SELECT key_l, key_r, {gammas} FROM relinked_pairs) s
+        JOIN clusters x ON x.record_key = s.key_l JOIN clusters y ON y.record_key = s.key_r
+        WHERE x.cluster_key = y.cluster_key AND NOT ({any_level_sql(settings, settings.vetoes)})
+          AND s.key_l NOT IN (SELECT record_key FROM {scope}) AND s.key_r NOT IN (SELECT record_key FROM {scope})
+          AND NOT EXISTS (SELECT 1 FROM linked_pairs l WHERE l.key_l = s.key_l AND l.key_r = s.key_r)
         """
     )
+    db.run(f"""DELETE FROM linked_records WHERE record_key IN (SELECT record_key FROM {scope});
+               INSERT INTO linked_records {hashes.format(links='_resolved_links')};
+               DROP TABLE _resolved_links""")

@@ -15,9 +15,9 @@ What a run does (`plan_linkage` decides, `linkage_run` records it):
 - `delta`: blocking with one side in the delta (the same rules and block sizes,
   `build_candidate_pairs(delta=...)`), those pairs scored by the stored model, every pair
   touching the delta replaced by them; all other pairs keep their score, which the same
-  model gave them. Clustering then runs over all pairs as in every run (it is set-based
-  SQL and a small share of the run; `benchmarks/RESULTS.md`), so untouched persons come
-  out as they were: their links, and the sticky links of the last run, are the same.
+  model gave them. Clustering then resolves only the records the delta can reach over a
+  pair that can link (`clustering_scope`); every other person stays as it was, which is
+  what resolving it again would give (its links and sticky links are the same).
 
 One thing a delta run does not see: a block that crosses its size limit because of a
 delta record changes the pairs of records outside the delta (they appear or vanish in a
@@ -34,7 +34,7 @@ from datetime import datetime
 import duckdb
 
 from linkage.blocking import build_candidate_pairs
-from linkage.feature_hash import stored_or_computed_hash_sql
+from linkage.feature_hash import linked_before_hashes, stored_or_computed_hash_sql
 from linkage.features import relearn_first_name_variants
 from linkage.clustering import LINKED_PAIRS_DDL, ClusterReport, build_clusters, build_review_decisions
 from linkage.engine import EngineChoice, as_engine
@@ -49,7 +49,9 @@ RUN_DDL = """
 CREATE TABLE IF NOT EXISTS linkage_run (run_at TIMESTAMP, mode VARCHAR, reason VARCHAR, model_version VARCHAR,
     records BIGINT, new_records BIGINT, changed_records BIGINT, gone_records BIGINT, pairs_scored BIGINT,
     clusters_touched BIGINT, blocking_seconds DOUBLE, scoring_seconds DOUBLE,
-    clustering_seconds DOUBLE)
+    clustering_seconds DOUBLE);
+-- Added later: how many records the clustering resolved (a delta run's scope, else all).
+ALTER TABLE linkage_run ADD COLUMN IF NOT EXISTS records_resolved BIGINT;
 """
 # The sticky links a run's clustering started from, kept for check_drift's re-link.
 LINKS_BEFORE = "linkage_links_before_run"
@@ -261,23 +263,83 @@ def compare_clusters(con: duckdb.DuckDBPyConnection, before: str, after: str) ->
     return ClusterDiff(*row)
 
 
+# The records a delta run's clustering resolves again (`clustering_scope`).
+SCOPE = "_clustering_scope"
+
+
+def clustering_scope(con: duckdb.DuckDBPyConnection, threshold: float) -> int:
+    """`_clustering_scope(record_key)`: the records a delta run resolves again; returns how many.
+
+    The delta's records (new, changed, gone) and those of the analysts' decisions, and every
+    record they reach over a pair that can link: scored at or above the threshold, a pair of
+    the last run's persons scored beyond the candidates (`relinked_pairs`), a link of the last
+    run, an analyst's `same`. Every link, kept link and contradiction inside a person is
+    such a pair or lies inside one of the last run's persons, which its links join, so
+    the scope is closed: a record outside it reaches no change over anything clustering
+    reads, and its person is the one the last run gave it."""
+    relinked = "UNION ALL SELECT key_l, key_r FROM relinked_pairs" if as_engine(con).has_table("relinked_pairs") else ""
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _reach AS
+        WITH pairs AS (
+            SELECT key_l, key_r FROM scored_pairs WHERE match_probability >= {float(threshold)}
+            {relinked}
+            UNION ALL SELECT key_l, key_r FROM linked_pairs
+            UNION ALL SELECT key_l, key_r FROM review_decisions WHERE decision = 'same')
+        SELECT key_l AS a, key_r AS b FROM pairs UNION ALL SELECT key_r, key_l FROM pairs
+        """
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE} AS SELECT record_key FROM linkage_delta "
+                "UNION SELECT key_l FROM review_decisions UNION SELECT key_r FROM review_decisions")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _frontier AS SELECT record_key FROM {SCOPE}")
+    # Breadth first from the delta: each round joins the pairs with the records just reached.
+    while True:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _reached AS
+                        SELECT DISTINCT r.b AS record_key FROM _reach r JOIN _frontier f ON r.a = f.record_key
+                        WHERE r.b NOT IN (SELECT record_key FROM {SCOPE})""")
+        if not con.execute("SELECT count(*) FROM _reached").fetchall()[0][0]:
+            break
+        con.execute(f"INSERT INTO {SCOPE} SELECT record_key FROM _reached; DROP TABLE _frontier; "
+                    "ALTER TABLE _reached RENAME TO _frontier")
+    con.execute("DROP TABLE _reach; DROP TABLE _reached; DROP TABLE IF EXISTS _frontier")
+    return con.execute(f"SELECT count(*) FROM {SCOPE}").fetchall()[0][0]
+
+
 def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings,
-                     engine: EngineChoice | None = None) -> tuple[ClusterReport, ClusterDiff]:
-    """`clusters` over all pairs (as every run), remembering the links, and how many
-    persons that touched compared with the last run; the clustering on `engine`."""
+                     engine: EngineChoice | None = None, resolve_everyone: bool = False) -> tuple[ClusterReport, ClusterDiff]:
+    """`clusters`, remembering the links, and how many persons that touched compared with
+    the last run; the clustering on `engine`. A delta run on DuckDB resolves only the
+    records of `clustering_scope` (`resolve_everyone`: all of them, which gives the same
+    tables; for comparison); every other run, all records."""
     start = time.perf_counter()
-    run_at, _ = current_plan(con)
+    run_at, plan = current_plan(con)
     con.execute(LINKED_PAIRS_DDL)
     con.execute(f"CREATE OR REPLACE TABLE {LINKS_BEFORE} AS SELECT * FROM linked_pairs")
     con.execute("CREATE TABLE IF NOT EXISTS clusters (record_key VARCHAR, cluster_key VARCHAR, match_probability DOUBLE)")
-    con.execute("CREATE OR REPLACE TEMP TABLE _clusters_before AS SELECT record_key, cluster_key FROM clusters")
     decisions = build_review_decisions(con)
+    # Links remembered before the features had a hash are compared once over everyone
+    # (linkage/feature_hash.py); Spark rewrites whole tables, so it resolves everyone.
+    scoped = (plan.mode == "delta" and not resolve_everyone and (engine is None or engine.name == "duckdb")
+              and not linked_before_hashes(as_engine(con)))
+    scope = SCOPE if scoped else None
+    resolved = clustering_scope(con, threshold) if scoped else con.execute(
+        f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    in_scope = f"WHERE record_key IN (SELECT record_key FROM {SCOPE})" if scoped else ""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _clusters_before AS SELECT record_key, cluster_key FROM clusters {in_scope}")
     with stage_engine(con, engine, (settings.table, "scored_pairs", "relinked_pairs", *HISTORY_TABLES),
                       ("clusters", "linked_pairs", "linked_records"), settings.table) as db:
-        report = build_clusters(db, threshold, settings, remember_links=True, review_decisions=decisions)
-    diff = compare_clusters(con, "_clusters_before", "clusters")
-    con.execute("DROP TABLE _clusters_before")
-    _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched)
+        report = build_clusters(db, threshold, settings, remember_links=True, review_decisions=decisions, scope=scope)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _clusters_after AS SELECT record_key, cluster_key FROM clusters {in_scope}")
+    diff = compare_clusters(con, "_clusters_before", "_clusters_after")
+    if scoped:
+        # Every record outside the scope is in both, in the same person.
+        outside = con.execute(f"SELECT count(*) FROM clusters WHERE record_key NOT IN (SELECT record_key FROM {SCOPE})"
+                              ).fetchall()[0][0]
+        diff = ClusterDiff(diff.records_compared + outside, diff.records_in_other_clusters, diff.clusters_touched)
+        con.execute(f"DROP TABLE {SCOPE}")
+    con.execute("DROP TABLE _clusters_before; DROP TABLE _clusters_after")
+    _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched,
+                    records_resolved=resolved)
     return report, diff
 
 

@@ -31,7 +31,9 @@ class RunSummary:
 
 
 def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_result: bool = True,
-                  deliver_outboxes: bool = True) -> RunSummary:
+                  deliver_outboxes: bool = True, until: str | None = None) -> RunSummary:
+    """The run's steps in order; `until`: the name of the last step to run (a test's or a
+    benchmark's look at the state between two steps)."""
     run_at = run_at or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = RunSummary()
     # Read first: a routing file in error stops the run before it changes anything.
@@ -58,10 +60,14 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
             if deliver_outboxes:
                 # Only published changes go out.
                 steps.append(("outbox", lambda: deliver_changes(con, settings.outbox_root(), routing, run_at)))
+        if until is not None and until not in [name for name, _ in steps]:
+            raise ValueError(f"no step {until!r}: one of {', '.join(name for name, _ in steps)}")
         for name, step in steps:
             start = time.perf_counter()
             summary.reports[name] = step()
             summary.seconds[name] = time.perf_counter() - start
+            if name == until:
+                break
     finally:
         con.close()
     return summary

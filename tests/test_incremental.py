@@ -16,8 +16,10 @@ import duckdb
 import pytest
 
 from demo.generate import generate
+from linkage.delta import cluster_for_plan
 from linkage.drift import check_drift
 from linkage.feature_hash import feature_hash_sql
+from linkage.settings import GERMAN_SETTINGS
 from pipelines.definitions import build_definitions
 from pipelines.resources import KundenstammSettings
 from pipelines.steps import run_all_steps
@@ -166,6 +168,39 @@ def test_a_new_record_that_bridges_two_persons_merges_them_under_the_older_id(st
     assert state.published("SELECT golden_id, reason FROM golden_id_history WHERE retired_id = ?", [younger]) == [
         (older, "merged")]
     assert_known_ids_kept(ids, after, except_ids={younger})
+
+
+def test_a_delta_run_resolves_only_the_persons_it_can_touch_and_writes_what_resolving_everyone_writes(state, tmp_path):
+    """The clustering of a delta run resolves the records the delta can reach
+    (`linkage.delta.clustering_scope`) and leaves the others' persons as they are; the
+    persons, confidences and remembered links equal those of resolving every record."""
+    x, y = state.lone_shop_person(), state.lone_shop_person(skip=1)
+    state.run()
+    state.add_account("S-990301", like=x)  # joins x
+    state.account(y).update(first_name="Kunigunde", last_name="Fremdling", email="k.fremdling@example.org",
+                            updated_at="2026-11-20T09:30:00Z")  # changed beyond recognition
+    state.runs += 1
+    run_at = T0 + timedelta(hours=state.runs)
+    path = state.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in state.accounts), encoding="utf-8")
+    run_all_steps(state.settings, run_at, until="scoring")
+    tables = {}
+    for everyone in (False, True):
+        copy = tmp_path / f"everyone-{everyone}.duckdb"
+        shutil.copyfile(state.settings.warehouse_path, copy)
+        with duckdb.connect(str(copy)) as con:
+            cluster_for_plan(con, state.settings.match_threshold, GERMAN_SETTINGS, resolve_everyone=everyone)
+            tables[everyone] = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                                for t in ("clusters", "linked_pairs", "linked_records")}
+            tables[everyone]["run"] = con.execute("SELECT mode, records, records_resolved FROM linkage_run "
+                                                  "ORDER BY run_at DESC LIMIT 1").fetchall()[0]
+    mode, records, resolved = tables[False]["run"]
+    assert mode == "delta" and 0 < resolved < records / 2, tables[False]["run"]
+    assert tables[True]["run"] == (mode, records, records)
+    for table in ("clusters", "linked_pairs", "linked_records"):
+        assert tables[False][table] == tables[True][table], table
+    persons = dict((key, person) for key, person, _ in tables[False]["clusters"])
+    assert persons["shop:S-990301"] == persons[f"shop:{x}"]
 
 
 def test_a_changed_record_that_no_longer_matches_splits_off(state):
