@@ -486,6 +486,9 @@ def test_dagster_shows_full_or_delta_the_delta_and_the_persons_touched(tmp_path)
     assert second["candidate_pairs"]["linkage.full_or_delta"].value == "delta"
     assert second["clusters"]["linkage.delta_records"].value == 0
     assert second["clusters"]["compared_with_last_run.clusters_touched"].value == 0
+    # The first run resolved every record, the second (nothing changed) none.
+    assert first["clusters"]["linkage.records_resolved"].value == first["clusters"]["linkage.records"].value > 100
+    assert second["clusters"]["linkage.records_resolved"].value == 0
     assert first["clusters"]["compared_with_last_run.clusters_touched"].value > 100
     for part in ("blocking_seconds", "scoring_seconds", "clustering_seconds"):
         assert second["clusters"][f"linkage.{part}"].value >= 0
