@@ -14,6 +14,10 @@ its own process (its own peak memory):
 - delta: as the pipeline runs by default (the model is an hour old);
 - full: the same with `refit=True` (`kundenstamm run --refit`), i.e. what every run cost
   before this change: all pairs built, the model fitted anew, everything re-clustered.
+- later (in `--runs` by default): from the delta run's state, the next delivery an hour
+  later (the next slice of day 2's rows, written as day-3 files), linked as a delta too:
+  the first delta after a run without history resolves everyone in its clustering (every
+  person starts to remember its kept pairs), the later one only what it reaches.
 The delta run's persons are then compared with a full re-link by the same stored model
 (`linkage.drift.check_drift`, what `kundenstamm check-drift` prints), and, for information,
 with the full run's (which fitted another model). Writes benchmarks/results/incremental_<N>.md.
@@ -54,20 +58,23 @@ def _deliver_day1(exports: Path, landing: Path) -> None:
             shutil.copyfile(path, target)
 
 
-def _kept(row_id: str, keep: float) -> bool:
-    return int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) < keep * 0x100000000
+def _kept(row_id: str, keep: float, after: float = 0.0) -> bool:
+    share = int(hashlib.sha256(row_id.encode()).hexdigest()[:8], 16) / 0x100000000
+    return after <= share < after + keep
 
 
-def _deliver_quiet_day2(exports: Path, landing: Path, keep: float) -> dict[str, int]:
-    """Day 2's hotline and POS files, each with only `keep` of its rows (header kept)."""
+def _deliver_quiet_day2(exports: Path, landing: Path, keep: float, after: float = 0.0,
+                        as_date: str | None = None) -> dict[str, int]:
+    """Day 2's hotline and POS files, each with only `keep` of its rows (header kept; the
+    rows whose id hashes into [after, after + keep)), named for `as_date` when given."""
     rows = {}
     for source, (pattern, encoding) in INCREMENTS.items():
         for path in sorted((exports / "landing" / source).glob(f"{pattern}2026-11-21*")):
             text = path.read_text(encoding=encoding, errors="replace")
             dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;")
             records = list(csv.reader(text.splitlines(keepends=True), dialect))
-            chosen = [r for r in records[1:] if r and _kept(r[0], keep)]
-            target = landing / source / path.name
+            chosen = [r for r in records[1:] if r and _kept(r[0], keep, after)]
+            target = landing / source / (path.name.replace("2026-11-21", as_date) if as_date else path.name)
             with target.open("w", encoding=encoding, newline="") as out:
                 writer = csv.writer(out, delimiter=dialect.delimiter, lineterminator="\n")
                 writer.writerow(records[0])
@@ -114,6 +121,27 @@ def _against_full(delta: Path, full: Path) -> tuple[int, int]:
     return diff.records_compared, diff.records_in_other_clusters
 
 
+def _later_lines(later: dict, rows: dict[str, int], full: dict, delta: dict, steps: list[str]) -> list[str]:
+    """The next delivery after the delta, linked as a delta too: its seconds beside the full run's."""
+    plan, total = later["plan"], sum(later["seconds"].values())
+    linkage = sum(later["seconds"][s] for s in LINKAGE_STEPS)
+    full_total, full_linkage = sum(full["seconds"].values()), sum(full["seconds"][s] for s in LINKAGE_STEPS)
+    return [
+        f"A later delivery, linked as a delta after the one above (the next slice of day 2's rows, "
+        f"{', '.join(f'{k} ({v:,} rows)' for k, v in rows.items())}): {plan['new_records']:,} new and "
+        f"{plan['changed_records']:,} changed records, {plan['records_resolved']:,} records resolved by the clustering "
+        f"(the delta above: {delta['plan'].get('records_resolved') or 0:,} of {delta['plan']['records']:,}).",
+        "",
+        "| step | later delta (s) |",
+        "|:--|--:|",
+        *[f"| {s} | {later['seconds'][s]:.1f} |" for s in steps],
+        f"| **linkage** | **{linkage:.1f}** ({linkage / full_linkage:.1%} of the full run's) |",
+        f"| **whole run** | **{total:.1f}** ({total / full_total:.1%} of the full run's) |",
+        f"| peak memory (MiB) | {later['peak_mib']:.0f} |",
+        "",
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
@@ -121,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--day1-only", action="store_true", help="run day 1 and stop (its state is kept for --reuse-day1)")
     parser.add_argument("--reuse-day1", action="store_true",
                         help="start from the day-1 state a --day1-only run left (same code: its seconds are in day1.json)")
-    parser.add_argument("--runs", default="delta,full",
+    parser.add_argument("--runs", default="delta,full,later",
                         help="day-2 runs to make; one left out is read from its <run>.json of an earlier invocation")
     parser.add_argument("--tag", default="", help="suffix of the day-2 runs' folders and files (a second measurement beside one)")
     args = parser.parse_args(argv)
@@ -153,6 +181,17 @@ def main(argv: list[str] | None = None) -> int:
         runs[name] = in_own_process(_run, str(folder), DAY2, refit)
         (base / f"{name}{args.tag}.json").write_text(json.dumps(runs[name], default=str))
         print(f"day 2 {name}: {sum(runs[name]['seconds'].values()):.0f} s, {runs[name]['plan']}", flush=True)
+    later = None
+    if "later" in args.runs.split(",") and "delta" in runs:
+        # The next delivery after the delta: the next slice of day 2's rows, as files of day 3.
+        folder = base / f"later{args.tag}"
+        if folder.exists():
+            shutil.rmtree(folder)
+        shutil.copytree(folders["delta"], folder)
+        later_rows = _deliver_quiet_day2(exports, _settings(folder).landing_dir, args.keep, after=args.keep,
+                                         as_date="2026-11-22")
+        later = in_own_process(_run, str(folder), DAY2 + timedelta(hours=1), False)
+        print(f"later delta: {sum(later['seconds'].values()):.0f} s, {later['plan']}", flush=True)
     drift = in_own_process(_drift, str(folders["delta"]))
     print(drift["text"], flush=True)
     for name in {"delta", "full"} - set(runs):
@@ -187,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         f"**{total['delta']:.1f}** ({total['delta'] / total['full']:.1%} of full) |",
         f"| peak memory (MiB) | {first['peak_mib']:.0f} | {full['peak_mib']:.0f} | {delta['peak_mib']:.0f} |",
         "",
+        *(_later_lines(later, later_rows, full, delta, steps) if later else []),
         f"Delta persons against a full re-link with the same stored model (`check-drift`): {drift['text']}; "
         f"its peak memory {drift['peak_mib']:.0f} MiB, {drift['report'].seconds:.0f} s.",
         "",

@@ -151,6 +151,9 @@ def _constrained_split(edges: pd.DataFrame, cannot: set[tuple[str, str]]) -> dic
 LINKED_PAIRS_DDL = "CREATE TABLE IF NOT EXISTS linked_pairs (key_l VARCHAR, key_r VARCHAR)"
 # The features of the records in `linked_pairs` as the last run saw them (a hash of the row).
 LINKED_RECORDS_DDL = "CREATE TABLE IF NOT EXISTS linked_records (record_key VARCHAR, content_hash VARCHAR)"
+# Which run's clustering wrote `clusters` and the remembered links (linkage/delta.py); a
+# clustering that does not remember its links (a look-ahead) leaves them out of step.
+CLUSTERED_BY_TABLE = "linkage_clustered_by"
 
 
 def previous_co_members(con: Connection, scope: str | None = None) -> None:
@@ -202,8 +205,7 @@ def build_clusters(
     `scope`: a table of record keys closed under every pair that can link (a delta run's,
     `linkage.delta.clustering_scope`): only its records are resolved again; every other
     record keeps its cluster, its confidence and its remembered links, which is what
-    resolving it again gives (nothing it could link on changed; `remember_links` adds the
-    pairs resolving it again would remember). The report then counts what was resolved:
+    resolving it again gives (nothing it could link on changed). The report then counts what was resolved:
     `linked_pairs` the links among the records in scope and the remembered links of the
     others, `components_split` the components split in scope."""
     db = as_engine(con)
@@ -220,6 +222,8 @@ def build_clusters(
     _write_clusters(db, settings, scope)
     if remember_links:
         _remember_links(db, settings, scope)
+    else:
+        db.run(f"DROP TABLE IF EXISTS {CLUSTERED_BY_TABLE}")
     if scope is not None:
         # The links of the persons left as they were are what resolving them again would make.
         linked += db.rows(f"SELECT count(*) FROM linked_pairs WHERE NOT ({in_scope_sql(scope, 'key_l')}) "
@@ -418,23 +422,6 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
     db.run(f"""DELETE FROM linked_pairs WHERE key_l IN (SELECT record_key FROM {scope})
                                          OR key_r IN (SELECT record_key FROM {scope});
                INSERT INTO linked_pairs SELECT * FROM _resolved_links""")
-    # Outside the scope a person is what it was, but resolving it again would also keep,
-    # as links, its pairs that are no link yet: two records of one person that did not
-    # change keep their pair whatever its score (`_keep_earlier_links`), so after the run
-    # that made the person every such pair of it is remembered. Added here as that run
-    # would add them, so `linked_pairs` is the same as after resolving everyone.
-    gammas = ", ".join(gamma_column(c) for c in settings.comparisons)
-    db.run(
-        f"""
-        INSERT INTO linked_pairs
-        SELECT DISTINCT s.key_l, s.key_r FROM (
-            SELECT key_l, key_r, {gammas} FROM scored_pairs UNION ALL SELECT key_l, key_r, {gammas} FROM relinked_pairs) s
-        JOIN clusters x ON x.record_key = s.key_l JOIN clusters y ON y.record_key = s.key_r
-        WHERE x.cluster_key = y.cluster_key AND NOT ({any_level_sql(settings, settings.vetoes)})
-          AND s.key_l NOT IN (SELECT record_key FROM {scope}) AND s.key_r NOT IN (SELECT record_key FROM {scope})
-          AND NOT EXISTS (SELECT 1 FROM linked_pairs l WHERE l.key_l = s.key_l AND l.key_r = s.key_r)
-        """
-    )
     db.run(f"""DELETE FROM linked_records WHERE record_key IN (SELECT record_key FROM {scope});
                INSERT INTO linked_records {hashes.format(links='_resolved_links')};
                DROP TABLE _resolved_links""")

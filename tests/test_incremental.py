@@ -203,6 +203,25 @@ def test_a_delta_run_resolves_only_the_persons_it_can_touch_and_writes_what_reso
     assert persons["shop:S-990301"] == persons[f"shop:{x}"]
 
 
+def test_after_a_run_whose_clustering_did_not_finish_the_next_run_resolves_everyone(state):
+    """The scoring step commits the delta's hashes; when the clustering after it never
+    finishes, the next run finds no delta for those records, so it must not trust the
+    clusters the unfinished run left: it resolves every record."""
+    x = state.lone_shop_person()
+    state.run()
+    state.add_account("S-990401", like=x)
+    state.runs += 1
+    run_at = T0 + timedelta(hours=state.runs)
+    path = state.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in state.accounts), encoding="utf-8")
+    run_all_steps(state.settings, run_at, until="scoring")  # killed before its clustering
+    run = state.run()
+    assert run["mode"] == "delta" and run["new_records"] == 0, run
+    assert run["records_resolved"] == run["records"], run
+    ids = state.ids()
+    assert ids["shop:S-990401"] == ids[f"shop:{x}"]
+
+
 def test_a_changed_record_that_no_longer_matches_splits_off(state):
     x = state.lone_shop_person()
     state.run()
@@ -476,19 +495,23 @@ def test_dagster_shows_full_or_delta_the_delta_and_the_persons_touched(tmp_path)
     instance = dg.DagsterInstance.ephemeral()
     job = build_definitions(resource).resolve_job_def("kundenstamm")
     seen = []
-    for _ in range(2):
+    for _ in range(3):
         assert job.execute_in_process(instance=instance).success
         seen.append({name: instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization.metadata
                      for name in ("candidate_pairs", "scored_pairs", "clusters", "golden_customers")})
-    first, second = seen
+    first, second, third = seen
     assert first["candidate_pairs"]["linkage.full_or_delta"].value == "full"
     assert first["scored_pairs"]["linkage.mode"].value == "refit"
     assert second["candidate_pairs"]["linkage.full_or_delta"].value == "delta"
     assert second["clusters"]["linkage.delta_records"].value == 0
     assert second["clusters"]["compared_with_last_run.clusters_touched"].value == 0
-    # The first run resolved every record, the second (nothing changed) none.
+    # The first run resolved every record. Nothing changed since: the second resolves only
+    # the persons that start to remember their kept pairs (the first run had no earlier
+    # persons to keep), the third none.
     assert first["clusters"]["linkage.records_resolved"].value == first["clusters"]["linkage.records"].value > 100
-    assert second["clusters"]["linkage.records_resolved"].value == 0
+    assert second["clusters"]["linkage.records_resolved"].value < first["clusters"]["linkage.records"].value / 10
+    assert third["clusters"]["linkage.records_resolved"].value == 0
+    assert third["clusters"]["compared_with_last_run.clusters_touched"].value == 0
     assert first["clusters"]["compared_with_last_run.clusters_touched"].value > 100
     for part in ("blocking_seconds", "scoring_seconds", "clustering_seconds"):
         assert second["clusters"][f"linkage.{part}"].value >= 0
