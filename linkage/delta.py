@@ -301,16 +301,22 @@ def clustering_scope(con: duckdb.DuckDBPyConnection, threshold: float, settings:
         SELECT key_l AS a, key_r AS b FROM pairs UNION ALL SELECT key_r, key_l FROM pairs
         """
     )
-    gammas = ", ".join(gamma_column(c) for c in settings.comparisons)
-    relinked_rows = f"UNION ALL SELECT key_l, key_r, {gammas} FROM relinked_pairs" if relinked else ""
+    # The pairs inside a person (a few per person) that are no remembered link yet and a
+    # scored, unvetoed pair: found from the persons' side, not by reading every scored pair.
+    vetoed = sorted({gamma_column(settings.comparison(name)) for name, _ in settings.vetoes})
+    columns = ", ".join(["key_l", "key_r", *vetoed])
+    relinked_rows = f"UNION ALL SELECT {columns} FROM relinked_pairs" if relinked else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {SCOPE} AS
-        WITH not_yet_links AS (
-            SELECT s.key_l, s.key_r FROM (SELECT key_l, key_r, {gammas} FROM scored_pairs {relinked_rows}) s
-            JOIN clusters x ON x.record_key = s.key_l JOIN clusters y ON y.record_key = s.key_r
-            WHERE x.cluster_key = y.cluster_key AND NOT ({any_level_sql(settings, settings.vetoes)})
-              AND NOT EXISTS (SELECT 1 FROM linked_pairs l WHERE l.key_l = s.key_l AND l.key_r = s.key_r))
+        WITH unremembered AS (
+            SELECT a.record_key AS key_l, b.record_key AS key_r
+            FROM clusters a JOIN clusters b ON a.cluster_key = b.cluster_key AND a.record_key < b.record_key
+            WHERE NOT EXISTS (SELECT 1 FROM linked_pairs l WHERE l.key_l = a.record_key AND l.key_r = b.record_key)
+        ), not_yet_links AS (
+            SELECT u.key_l, u.key_r FROM unremembered u
+            JOIN (SELECT {columns} FROM scored_pairs {relinked_rows}) s ON s.key_l = u.key_l AND s.key_r = u.key_r
+            WHERE NOT ({any_level_sql(settings, settings.vetoes)}))
         SELECT record_key FROM (
             SELECT record_key FROM linkage_delta
             UNION SELECT key_l FROM review_decisions UNION SELECT key_r FROM review_decisions
