@@ -283,6 +283,9 @@ def test_an_erased_person_is_removed_and_the_stored_model_keeps_scoring(state):
     run = state.run()
     # The erasure's look-ahead linked with the stored model too: the run is a delta, fits nothing.
     assert run["mode"] == "delta" and run["model_version"] == version
+    # The look-ahead clustered everyone without remembering links: the run's clustering
+    # does not start from those clusters as if they were the last run's, it resolves everyone.
+    assert run["records_resolved"] == run["records"], run
     # Published in full: a copy of the last version would carry the erased rows' bytes on.
     assert state.summary.reports["publish"].mode == "full"
     with open(state.settings.published_path, "rb") as published:
