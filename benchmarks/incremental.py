@@ -79,7 +79,7 @@ def _deliver_quiet_day2(exports: Path, landing: Path, keep: float, after: float 
                 writer = csv.writer(out, delimiter=dialect.delimiter, lineterminator="\n")
                 writer.writerow(records[0])
                 writer.writerows(chosen)
-            rows[path.name] = len(chosen)
+            rows[target.name] = len(chosen)
     return rows
 
 
