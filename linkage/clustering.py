@@ -408,20 +408,21 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
         JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
         WHERE x.cluster_key = y.cluster_key
     """
-    # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
-    hashes = f"""
-        WITH linked AS (SELECT key_l AS record_key FROM {{links}} UNION SELECT key_r FROM {{links}})
-        SELECT f.record_key, {row_hash_sql(db, settings.table, 'f')} AS content_hash FROM {settings.table} f
-        WHERE f.record_key IN (SELECT record_key FROM linked)
-    """
+    def hashes(pairs: str) -> str:
+        # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
+        return f"""
+            WITH linked AS (SELECT key_l AS record_key FROM {pairs} UNION SELECT key_r FROM {pairs})
+            SELECT f.record_key, {row_hash_sql(db, settings.table, 'f')} AS content_hash FROM {settings.table} f
+            WHERE f.record_key IN (SELECT record_key FROM linked)
+        """
     if scope is None:
         db.run(f"CREATE OR REPLACE TABLE linked_pairs AS {links}")
-        db.run(f"CREATE OR REPLACE TABLE linked_records AS {hashes.format(links='linked_pairs')}")
+        db.run(f"CREATE OR REPLACE TABLE linked_records AS {hashes('linked_pairs')}")
         return
     db.run(f"CREATE OR REPLACE TEMP TABLE _resolved_links AS {links}")
     db.run(f"""DELETE FROM linked_pairs WHERE key_l IN (SELECT record_key FROM {scope})
                                          OR key_r IN (SELECT record_key FROM {scope});
                INSERT INTO linked_pairs SELECT * FROM _resolved_links""")
     db.run(f"""DELETE FROM linked_records WHERE record_key IN (SELECT record_key FROM {scope});
-               INSERT INTO linked_records {hashes.format(links='_resolved_links')};
+               INSERT INTO linked_records {hashes('_resolved_links')};
                DROP TABLE _resolved_links""")

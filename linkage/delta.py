@@ -37,7 +37,7 @@ from linkage.blocking import build_candidate_pairs
 from linkage.feature_hash import linked_before_hashes, stored_or_computed_hash_sql
 from linkage.features import relearn_first_name_variants
 from linkage.clustering import (CLUSTERED_BY_TABLE, LINKED_PAIRS_DDL, ClusterReport, build_clusters,
-                                build_review_decisions)
+                                build_review_decisions, in_scope_sql)
 from linkage.comparisons import any_level_sql, gamma_column
 from linkage.engine import EngineChoice, as_engine
 from linkage.engine.stage import stage_engine
@@ -267,9 +267,6 @@ def compare_clusters(con: duckdb.DuckDBPyConnection, before: str, after: str) ->
 
 # The records a delta run's clustering resolves again (`clustering_scope`).
 SCOPE = "_clustering_scope"
-# The run whose clustering wrote `clusters`, `linked_pairs` and `linked_records`
-# (`linkage.clustering.build_clusters` without remembering links empties it).
-CLUSTERED_BY = CLUSTERED_BY_TABLE
 # Beyond this share of the records, resolving the scope costs what resolving everyone does
 # (1,000,000 persons: 20 % of the records took 13.1 s, everyone 11.6 s, 3.4 % 5.4 s).
 MAX_SCOPE_SHARE = 0.1
@@ -288,14 +285,13 @@ def clustering_scope(con: duckdb.DuckDBPyConnection, threshold: float, settings:
     is such a pair or lies inside one of the last run's persons, which its links join, so
     the scope is closed: a record outside it reaches no change over anything clustering
     reads, and its person, confidence and links are the ones the last run gave it."""
-    db = as_engine(con)
-    relinked = "UNION ALL SELECT key_l, key_r FROM relinked_pairs" if db.has_table("relinked_pairs") else ""
+    relinked = as_engine(con).has_table("relinked_pairs")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _reach AS
         WITH pairs AS (
             SELECT key_l, key_r FROM scored_pairs WHERE match_probability >= {float(threshold)}
-            {relinked}
+            {"UNION ALL SELECT key_l, key_r FROM relinked_pairs" if relinked else ""}
             UNION ALL SELECT key_l, key_r FROM linked_pairs
             UNION ALL SELECT key_l, key_r FROM review_decisions WHERE decision = 'same')
         SELECT key_l AS a, key_r AS b FROM pairs UNION ALL SELECT key_r, key_l FROM pairs
@@ -342,11 +338,31 @@ def _clusters_are_the_last_runs(con: duckdb.DuckDBPyConnection, run_at: datetime
     """Whether `clusters` and the remembered links are what the last run's clustering wrote:
     not when that clustering did not finish (its delta's hashes may be committed all the
     same), nor when something else clustered since (an erasure's look-ahead)."""
-    if not as_engine(con).has_table(CLUSTERED_BY):
+    if not as_engine(con).has_table(CLUSTERED_BY_TABLE):
         return False
-    written = con.execute(f"SELECT max(run_at) FROM {CLUSTERED_BY}").fetchall()[0][0]
+    written = con.execute(f"SELECT max(run_at) FROM {CLUSTERED_BY_TABLE}").fetchall()[0][0]
     previous = con.execute("SELECT max(run_at) FROM linkage_run WHERE run_at < ?", [run_at]).fetchall()[0][0]
     return written is not None and written == previous
+
+
+def _scope_of_run(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings, may_scope: bool,
+                  run_at: datetime) -> tuple[str | None, int]:
+    """The table of the records this run's clustering resolves (None: everyone) and how many.
+
+    Only a delta run on DuckDB (`may_scope`; Spark rewrites whole tables) resolves a scope,
+    and only from the clusters the last run's clustering wrote, with links remembered
+    since the features had a hash (before, they are compared once over everyone:
+    linkage/feature_hash.py)."""
+    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
+    if not (may_scope and not linked_before_hashes(as_engine(con)) and _clusters_are_the_last_runs(con, run_at)):
+        return None, records
+    resolved = clustering_scope(con, threshold, settings)
+    if resolved > MAX_SCOPE_SHARE * records:
+        # As dear as resolving everyone (the first delta after a run without history, whose
+        # persons all start to remember their kept pairs): resolve everyone, the same result.
+        con.execute(f"DROP TABLE {SCOPE}")
+        return None, records
+    return SCOPE, resolved
 
 
 def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings: LinkageSettings,
@@ -361,33 +377,23 @@ def cluster_for_plan(con: duckdb.DuckDBPyConnection, threshold: float, settings:
     con.execute(f"CREATE OR REPLACE TABLE {LINKS_BEFORE} AS SELECT * FROM linked_pairs")
     con.execute("CREATE TABLE IF NOT EXISTS clusters (record_key VARCHAR, cluster_key VARCHAR, match_probability DOUBLE)")
     decisions = build_review_decisions(con)
-    # Links remembered before the features had a hash are compared once over everyone
-    # (linkage/feature_hash.py); Spark rewrites whole tables, so it resolves everyone.
-    scoped = (plan.mode == "delta" and not resolve_everyone and (engine is None or engine.name == "duckdb")
-              and not linked_before_hashes(as_engine(con)) and _clusters_are_the_last_runs(con, run_at))
-    records = con.execute(f"SELECT count(*) FROM {settings.table}").fetchall()[0][0]
-    resolved = clustering_scope(con, threshold, settings) if scoped else records
-    if scoped and resolved > MAX_SCOPE_SHARE * records:
-        # As dear as resolving everyone (the first delta after a run without history, whose
-        # persons all start to remember their kept pairs): resolve everyone, the same result.
-        con.execute(f"DROP TABLE {SCOPE}")
-        scoped, resolved = False, records
-    scope = SCOPE if scoped else None
-    in_scope = f"WHERE record_key IN (SELECT record_key FROM {SCOPE})" if scoped else ""
+    scope, resolved = _scope_of_run(con, threshold, settings, plan.mode == "delta" and not resolve_everyone
+                                    and (engine is None or engine.name == "duckdb"), run_at)
+    in_scope = f"WHERE {in_scope_sql(scope, 'record_key')}"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _clusters_before AS SELECT record_key, cluster_key FROM clusters {in_scope}")
     with stage_engine(con, engine, (settings.table, "scored_pairs", "relinked_pairs", *HISTORY_TABLES),
                       ("clusters", "linked_pairs", "linked_records"), settings.table) as db:
         report = build_clusters(db, threshold, settings, remember_links=True, review_decisions=decisions, scope=scope)
     con.execute(f"CREATE OR REPLACE TEMP TABLE _clusters_after AS SELECT record_key, cluster_key FROM clusters {in_scope}")
     diff = compare_clusters(con, "_clusters_before", "_clusters_after")
-    if scoped:
+    if scope is not None:
         # Every record outside the scope is in both, in the same person.
-        outside = con.execute(f"SELECT count(*) FROM clusters WHERE record_key NOT IN (SELECT record_key FROM {SCOPE})"
+        outside = con.execute(f"SELECT count(*) FROM clusters WHERE NOT ({in_scope_sql(scope, 'record_key')})"
                               ).fetchall()[0][0]
         diff = ClusterDiff(diff.records_compared + outside, diff.records_in_other_clusters, diff.clusters_touched)
         con.execute(f"DROP TABLE {SCOPE}")
     con.execute("DROP TABLE _clusters_before; DROP TABLE _clusters_after")
-    con.execute(f"CREATE OR REPLACE TABLE {CLUSTERED_BY} AS SELECT ?::TIMESTAMP AS run_at", [run_at])
+    con.execute(f"CREATE OR REPLACE TABLE {CLUSTERED_BY_TABLE} AS SELECT ?::TIMESTAMP AS run_at", [run_at])
     _record_seconds(con, run_at, "clustering_seconds", time.perf_counter() - start, clusters_touched=diff.clusters_touched,
                     records_resolved=resolved)
     return report, diff

@@ -75,13 +75,17 @@ class State:
     def account(self, customer_id: str) -> dict:
         return next(a for a in self.accounts if a["customer_id"] == customer_id)
 
-    def run(self, **changes) -> dict:
-        """Delivers the edited shop snapshot (if any edit) and runs all steps an hour after the last run."""
+    def deliver(self) -> datetime:
+        """Delivers the shop snapshot with the edits so far, an hour after the last run; its run's time."""
         self.runs += 1
         run_at = T0 + timedelta(hours=self.runs)
         path = self.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
         path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in self.accounts), encoding="utf-8")
-        self.summary = run_all_steps(replace(self.settings, **changes), run_at)
+        return run_at
+
+    def run(self, until: str | None = None, **changes) -> dict:
+        """Delivers the edited shop snapshot and runs all steps (`until`: up to that one)."""
+        self.summary = run_all_steps(replace(self.settings, **changes), self.deliver(), until=until)
         return self.last_run()
 
     def last_run(self) -> dict:
@@ -179,11 +183,7 @@ def test_a_delta_run_resolves_only_the_persons_it_can_touch_and_writes_what_reso
     state.add_account("S-990301", like=x)  # joins x
     state.account(y).update(first_name="Kunigunde", last_name="Fremdling", email="k.fremdling@example.org",
                             updated_at="2026-11-20T09:30:00Z")  # changed beyond recognition
-    state.runs += 1
-    run_at = T0 + timedelta(hours=state.runs)
-    path = state.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
-    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in state.accounts), encoding="utf-8")
-    run_all_steps(state.settings, run_at, until="scoring")
+    state.run(until="scoring")
     tables = {}
     for everyone in (False, True):
         copy = tmp_path / f"everyone-{everyone}.duckdb"
@@ -210,11 +210,7 @@ def test_after_a_run_whose_clustering_did_not_finish_the_next_run_resolves_every
     x = state.lone_shop_person()
     state.run()
     state.add_account("S-990401", like=x)
-    state.runs += 1
-    run_at = T0 + timedelta(hours=state.runs)
-    path = state.settings.landing_dir / "shop" / f"customers_{run_at:%Y-%m-%dT%H%M}.jsonl"
-    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in state.accounts), encoding="utf-8")
-    run_all_steps(state.settings, run_at, until="scoring")  # killed before its clustering
+    state.run(until="scoring")  # killed before its clustering
     run = state.run()
     assert run["mode"] == "delta" and run["new_records"] == 0, run
     assert run["records_resolved"] == run["records"], run
