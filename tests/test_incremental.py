@@ -9,6 +9,7 @@ import json
 import shutil
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -356,6 +357,39 @@ def test_a_delta_publish_writes_the_rows_a_full_publish_of_the_same_warehouse_wr
     with open_warehouse(state.settings.warehouse_path) as con:
         full = publish(con, tmp_path / "full.duckdb", T0 + timedelta(hours=state.runs), incremental=False)
     assert full.mode == "full"
+    assert_same_tables(published_tables(state.settings.published_path), published_tables(tmp_path / "full.duckdb"))
+
+
+def test_a_snapshot_that_brings_nothing_new_rewrites_nobody_in_the_published_file(state, tmp_path):
+    state.run()
+    before = published_tables(state.settings.published_path)
+    run = state.run()
+    report = state.summary.reports["publish"]
+    assert run["mode"] == "delta" and run["new_records"] == run["changed_records"] == 0
+    assert report.mode == "delta" and report.customers_rewritten == 0, report
+    after = published_tables(state.settings.published_path)
+    assert after.pop("publication") != before.pop("publication")
+    assert_same_tables(after, before)
+
+
+def test_a_publish_to_another_file_leaves_the_next_delta_publish_of_this_one_complete(state, tmp_path):
+    """The delta publish compares only the persons the golden step rebuilt since its version
+    (warehouse/rebuilt_log.py); a publish elsewhere prunes that log, and this file's next
+    delta publish must then compare everyone instead of missing what it no longer lists."""
+    state.run()
+    spender = state.lone_shop_person()
+    # Only the golden row reads the revenue: the record is no part of the linkage delta.
+    state.account(spender).update(total_spent=4321.5, updated_at="2026-11-20T09:40:00Z")
+    run = state.run(until="golden")
+    assert run["mode"] == "delta" and run["changed_records"] == 0
+    run_at = T0 + timedelta(hours=state.runs)
+    with open_warehouse(state.settings.warehouse_path) as con:
+        publish(con, tmp_path / "elsewhere.duckdb", run_at)
+        report = publish(con, state.settings.published_path, run_at)
+        full = publish(con, tmp_path / "full.duckdb", run_at, incremental=False)
+    assert report.mode == "delta" and full.mode == "full"
+    assert state.published("SELECT c.total_revenue FROM customers c JOIN customer_sources s USING (golden_id) "
+                           "WHERE s.source_record_id = ?", [spender]) == [(Decimal("4321.50"),)]
     assert_same_tables(published_tables(state.settings.published_path), published_tables(tmp_path / "full.duckdb"))
 
 

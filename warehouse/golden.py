@@ -9,6 +9,7 @@ import duckdb
 
 from warehouse.golden_ids import IDS_DDL, IdReport, assign_golden_ids, number_changes
 from warehouse.golden_scope import SCOPE_TABLE, GoldenScope, persons_rebuilt, plan_golden, record_inputs, within
+from warehouse.rebuilt_log import log_rebuilt
 from warehouse.spelling_statistics import record_count
 from sources.differences import store, write_difference
 from warehouse.review_queue import build_review_queue
@@ -103,6 +104,8 @@ def build_golden(con: duckdb.DuckDBPyConnection, settings: Settings, run_at: dat
     ids = assign_golden_ids(con, run_at)
     record_inputs(con)
     scope = plan_golden(con, settings.review_lower)
+    # Before any person's rows are written: what the next delta publish compares.
+    log_rebuilt(con, scope.persons)
     build_survivors(con, settings.review_lower, settings.consent_sure_probability, scope.persons, scope.count)
     if scope.count:
         record_count(con, scope.model_version, run_at, scope.reason)

@@ -24,6 +24,7 @@ import duckdb
 from warehouse.golden import GOLDEN_DDL
 from warehouse.publish_delta import PER_PERSON, apply_changes, delta_base, last_linkage_runs, same_columns
 from warehouse.published_comments import comment_published_tables
+from warehouse.rebuilt_log import last_batch, prune
 from warehouse.reminders import build_reminders
 from warehouse.search_index import build_search_index
 
@@ -110,6 +111,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
     attached = False
     mode, rewritten = "full", 0
     runs = last_linkage_runs(con)
+    # The golden step's persons up to this batch are in the version (warehouse/rebuilt_log.py).
+    batch = last_batch(con)
     try:
         if incremental and delta_base(con, published_path):
             shutil.copyfile(published_path, temporary)
@@ -132,8 +135,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
         con.execute(
             f"CREATE TABLE {alias}.publication AS SELECT ?::TIMESTAMP AS published_at, "
             f"(SELECT count(*) FROM {alias}.customers) AS customers, ?::TIMESTAMP AS linkage_run_at, "
-            f"?::VARCHAR AS model_version",
-            [run_at, runs[0][0] if runs else None, runs[0][2] if runs else None],
+            f"?::VARCHAR AS model_version, ?::BIGINT AS golden_batch",
+            [run_at, runs[0][0] if runs else None, runs[0][2] if runs else None, batch],
         )
         build_reminders(con, alias)
         comment_published_tables(con, alias)
@@ -153,6 +156,8 @@ def publish(con: duckdb.DuckDBPyConnection, published_path: Path, run_at: dateti
             if leftover.exists():
                 leftover.unlink()
         raise
+    # Only once the version is in place (killed before, the next publish looks at these persons again).
+    prune(con, batch)
     return PublishReport(str(published_path), counts[0], counts[1], published_path.stat().st_size, mode, rewritten)
 
 

@@ -10,7 +10,9 @@ the same rows, table by table, as a full publish from the same warehouse
 (tests/test_incremental.py compares them).
 
 Which persons (`_touched`), found by comparing the warehouse with the last version rather
-than by trusting what a step says it changed:
+than by trusting what a step says it changed; compared only among the persons the golden
+step rebuilt since the version (warehouse/rebuilt_log.py: nobody else's rows were written),
+or among everyone where that log cannot tell:
 - every golden id whose row in `customers`, `customer_sources`, `golden_provenance` or
   `customer_consent` differs between the two (new, gone, changed, records moved);
 - every golden id, now or in the last version, of a record whose staged values differ
@@ -34,6 +36,7 @@ import duckdb
 
 from sources.differences import table_columns
 from warehouse.connection import table_exists
+from warehouse.rebuilt_log import rebuilt_since
 from warehouse.search_index import build_search_index
 
 # Published tables with one or more rows per golden id: their touched rows are replaced.
@@ -93,22 +96,41 @@ def _differing_persons(left: str, right: str, columns: str) -> str:
             f"WHERE a.digest IS DISTINCT FROM b.digest OR a.n IS DISTINCT FROM b.n")
 
 
+def _version_batch(con: duckdb.DuckDBPyConnection, db: str) -> int | None:
+    """The last golden batch the version `db` shows (warehouse/rebuilt_log.py), if it says."""
+    if "golden_batch" not in table_columns(con, "publication", db):
+        return None
+    row = con.execute(f"SELECT golden_batch FROM {db}.publication").fetchall()
+    return row[0][0] if row else None
+
+
 def find_touched(con: duckdb.DuckDBPyConnection, db: str, queries: dict[str, str]) -> int:
     """`_touched(golden_id)`: the persons whose published rows may differ from the version
-    `db` (module docstring); `queries`: each published table's warehouse query."""
+    `db` (module docstring); `queries`: each published table's warehouse query.
+
+    The digests are compared only for the persons the golden step rebuilt since the version
+    (warehouse/rebuilt_log.py): no other person's rows changed in the warehouse. Where the
+    log cannot tell, for everyone."""
+    candidates = rebuilt_since(con, _version_batch(con, db))
+    among = f" WHERE golden_id IN (SELECT golden_id FROM {candidates})" if candidates else ""
     parts = []
     for table in PER_PERSON:
         columns = ", ".join(f'"{c}"' for c in table_columns(con, table, db))
-        parts.append(_differing_persons(f"({queries[table]})", f"{db}.{table}", columns))
+        parts.append(_differing_persons(f"(SELECT * FROM ({queries[table]}){among})",
+                                        f"(SELECT * FROM {db}.{table}{among})", columns))
     staged = ", ".join(f'"{c}"' for c in sorted(set(table_columns(con, "lookup_records", db))
                                                  & set(table_columns(con, "staged_records")) - set(PATCHED)))
+    # A record's staged values (other than PATCHED) are part of what the golden step reads of
+    # it (its fingerprint): changed, its persons then and now are rebuilt, hence candidates.
     parts.append(_differing_persons(
-        "(SELECT m.golden_id, s.* FROM staged_records s JOIN golden_membership m USING (record_key))",
-        f"{db}.lookup_records", f"golden_id, {staged}"))
+        f"(SELECT m.golden_id, s.* FROM staged_records s JOIN golden_membership m USING (record_key){among})",
+        f"(SELECT * FROM {db}.lookup_records{among})", f"golden_id, {staged}"))
     parts.append("SELECT golden_id FROM golden_membership WHERE record_key IN (SELECT record_key FROM linkage_delta)")
     parts.append(f"SELECT golden_id FROM {db}.lookup_records WHERE record_key IN (SELECT record_key FROM linkage_delta)")
     con.execute("CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT golden_id FROM ({}) WHERE golden_id IS NOT NULL"
                 .format(" UNION ".join(parts)))
+    if candidates:
+        con.execute(f"DROP TABLE {candidates}")
     return con.execute("SELECT count(*) FROM _touched").fetchall()[0][0]
 
 

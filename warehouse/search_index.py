@@ -207,8 +207,9 @@ def _name_words(con: duckdb.DuckDBPyConnection, db: str, golden_customers: str) 
     tokens = con.execute("SELECT token FROM _tokens").df()["token"]
     codes = pd.DataFrame({"token": tokens, "code": tokens.map(koelner_phonetik)})
     con.register("_token_codes", codes)
-    con.execute(f"CREATE TABLE {db}.lookup_token_phonetics AS SELECT code, token FROM _token_codes "
-                "WHERE code IS NOT NULL ORDER BY code")
+    # Typed: a frame without rows (a delta publish that touches nobody) has no types to give.
+    con.execute(f"CREATE TABLE {db}.lookup_token_phonetics AS SELECT code::VARCHAR AS code, token::VARCHAR AS token "
+                "FROM _token_codes WHERE code IS NOT NULL ORDER BY code")
     con.unregister("_token_codes")
 
 
