@@ -109,6 +109,8 @@ COLUMNS: dict[str, dict[str, str]] = {
         "customers": "Number of customers in this version.",
         "linkage_run_at": "The run whose persons this version shows (the next run may publish only what changed since).",
         "model_version": "The linkage model that scored its pairs (linkage_model.version).",
+        "golden_batch": "The last batch of persons rebuilt by the golden step that this version shows "
+                        "(the next publish compares only the persons rebuilt after it).",
     },
     "lookup_records": {
         "golden_id": "The customer.", "record_key": "The record (source:id).", "source": "Its source system.",
