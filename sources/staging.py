@@ -21,8 +21,31 @@ def _erased_filter(con: duckdb.DuckDBPyConnection) -> str:
     return f"WHERE NOT ({erased_condition_sql('record_key', 'email')})" if erasures_known(con) else ""
 
 
+# A number that grows with every staging: whoever read the staged records can tell later
+# whether they were staged again since (warehouse/rebuilt_log.py).
+GENERATION_DDL = "CREATE TABLE IF NOT EXISTS staging_generation (generation BIGINT NOT NULL)"
+
+
+def staging_generation(con: duckdb.DuckDBPyConnection) -> int | None:
+    """The number of the last staging (None before the first)."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staging_generation' "
+                       "AND schema_name = 'main' AND database_name = current_database()").fetchall()[0][0]:
+        return None
+    row = con.execute("SELECT max(generation) FROM staging_generation").fetchall()
+    return row[0][0]
+
+
+def _count_generation(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(GENERATION_DDL)
+    con.execute("INSERT INTO staging_generation SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM staging_generation)")
+    con.execute("UPDATE staging_generation SET generation = generation + 1")
+
+
 def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
     """(Re)build `staged_records` and `staged_sensitive` from the raw tables."""
+    # Counted before the records change: killed in between, a reader sees a new number over
+    # the old records, which only makes it look again.
+    _count_generation(con)
     for spec in SPECS.values():
         ensure_tables(con, spec)
     union = "\nUNION ALL BY NAME\n".join(f"({module.STAGED_SQL})" for module in CUSTOMER_SOURCES.values())

@@ -110,7 +110,7 @@ COLUMNS: dict[str, dict[str, str]] = {
         "linkage_run_at": "The run whose persons this version shows (the next run may publish only what changed since).",
         "model_version": "The linkage model that scored its pairs (linkage_model.version).",
         "golden_batch": "The last batch of persons rebuilt by the golden step that this version shows "
-                        "(the next publish compares only the persons rebuilt after it).",
+                        "(the next delta publish looks for changed rows among the persons rebuilt after it).",
     },
     "lookup_records": {
         "golden_id": "The customer.", "record_key": "The record (source:id).", "source": "Its source system.",
