@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                        count(*) FILTER (WHERE o.person_id = m.person_id) AS true_pairs
                 FROM held h JOIN members m USING (record_key)
                 JOIN members o ON o.cluster_key = m.cluster_key AND o.record_key <> m.record_key
-                JOIN bearers b USING (first_name_key, last_name_key)
+                JOIN bearers b ON b.first_name_key = m.first_name_key AND b.last_name_key = m.last_name_key
                 GROUP BY ALL
             )
             SELECT elsewhere, count(*), sum(pairs), sum(true_pairs) FROM pairs GROUP BY 1 ORDER BY 1
