@@ -10,7 +10,7 @@ from pipelines.ingest_assets import LANDING_FOLDERS, TRANSIENT_RETRY, WAREHOUSE_
 from pipelines.metadata import counts_table, report_metadata, run_started_at, table_metadata, timed
 from pipelines.resources import KundenstammSettings
 from sources.ingest import SOURCE_NAMES
-from sources.staging import build_staged_records
+from sources.staging import build_staged_records, last_staging
 
 LINKAGE_GROUP = "linkage"
 _COMMON = dict(
@@ -34,6 +34,7 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     with timed(metadata), kundenstamm.warehouse() as con:
         rows = build_staged_records(con)
         per_source = dict(con.execute("SELECT source, count(*) FROM staged_records GROUP BY source ORDER BY 1").fetchall())
+        anew, kept = last_staging(con)
         metadata.update(table_metadata(con, "staged_records"))
     if rows == 0:
         # Linking and publishing nothing would fail deep in SQL, or publish an empty table.
@@ -46,6 +47,8 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
             allow_retries=False,
         )
     metadata["records_per_source"] = counts_table(per_source, "source", "records")
+    metadata["sources_staged_anew"] = dg.MetadataValue.text(", ".join(anew) or "none")
+    metadata["sources_kept"] = dg.MetadataValue.text(", ".join(kept) or "none")
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -7,7 +7,7 @@ import duckdb
 from sources.differences import table_columns
 from sources.erased import erased_condition_sql, erasures_known, forget_erased_phones
 from sources.ingest import CUSTOMER_SOURCES, SPECS, ensure_tables
-from sources.staging_inputs import forget, remember, signature, stored_signatures
+from sources.staging_inputs import forget, remember, signature, staged_in, stored_signatures
 
 STAGED_COLUMNS = (
     "record_key", "source", "source_record_id", "salutation", "first_name", "last_name", "company",
@@ -35,6 +35,14 @@ def staging_generation(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     row = con.execute("SELECT max(generation) FROM staging_generation").fetchall()
     return row[0][0]
+
+
+def last_staging(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:
+    """The sources the last staging staged anew, and those whose rows it kept (their inputs
+    had not changed: sources/staging_inputs.py)."""
+    generation, staged = staging_generation(con), staged_in(con)
+    return (sorted(s for s, g in staged.items() if g == generation),
+            sorted(s for s, g in staged.items() if g != generation))
 
 
 def _count_generation(con: duckdb.DuckDBPyConnection) -> None:

@@ -43,3 +43,5 @@ def test_every_table_asset_has_its_row_count_and_column_schema(tmp_path):
     assert f"| persons | {customers:,} |" in report["summary"].value and "index.html" in report["summary"].value
     staged = instance.get_latest_materialization_event(dg.AssetKey("staged_records")).asset_materialization.metadata
     assert sum(r.data["records"] for r in staged["records_per_source"].value.records) == seen["staged_records"][0]
+    # The first staging stages every source; a later one keeps those whose inputs did not change.
+    assert staged["sources_staged_anew"].value == "hotline, newsletter, pos, shop" and staged["sources_kept"].value == "none"
