@@ -30,11 +30,9 @@ GENERATION_DDL = "CREATE TABLE IF NOT EXISTS staging_generation (generation BIGI
 
 def staging_generation(con: duckdb.DuckDBPyConnection) -> int | None:
     """The number of the last staging (None before the first)."""
-    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'staging_generation' "
-                       "AND schema_name = 'main' AND database_name = current_database()").fetchall()[0][0]:
+    if not table_columns(con, "staging_generation"):
         return None
-    row = con.execute("SELECT max(generation) FROM staging_generation").fetchall()
-    return row[0][0]
+    return con.execute("SELECT max(generation) FROM staging_generation").fetchall()[0][0]
 
 
 def last_staging(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[str]]:

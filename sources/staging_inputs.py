@@ -47,10 +47,10 @@ def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
                                       "AND database_name = current_database()").fetchall()}
 
 
-def read_tables(con: duckdb.DuckDBPyConnection, sql: str) -> list[str] | None:
-    """The warehouse tables `sql` names after FROM or JOIN (a name that is no table is a CTE's);
-    None when a raw table it reads is missing."""
-    named, present = set(_NAMED.findall(sql)), _tables(con)
+def read_tables(sql: str, present: set[str]) -> list[str] | None:
+    """The warehouse tables (of those `present`) `sql` names after FROM or JOIN (a name that is
+    no table is a CTE's); None when a raw table it reads is missing."""
+    named = set(_NAMED.findall(sql))
     if any(n.startswith("raw_") and n not in present for n in named):
         return None
     return sorted(named & present)
@@ -60,12 +60,13 @@ def signature(con: duckdb.DuckDBPyConnection, sql: str, code: str) -> str | None
     """One value for everything a source's staged rows are made of: the tables `sql` reads,
     the erased identifiers, and `code` (the SQL and whatever else of the staging shapes them);
     None when it cannot be told."""
-    tables = read_tables(con, sql)
+    present = _tables(con)
+    tables = read_tables(sql, present)
     if tables is None:
         return None
     parts = [hashlib.sha256(code.encode()).hexdigest()]
     sources = sorted(t.removeprefix("raw_") for t in tables if t.startswith("raw_"))
-    erasures = ["erased_identifiers"] if "erased_identifiers" in _tables(con) else []
+    erasures = ["erased_identifiers"] if "erased_identifiers" in present else []
     for table in sorted(set(tables) | set(erasures)):
         if table in _DIGESTS:
             value = con.execute(_DIGESTS[table]).fetchall()[0]
