@@ -84,7 +84,7 @@ def _profile(folder: str, run_at, settings: list[str], queue) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=100_000)
-    parser.add_argument("--tag", default="_final", help="which delta state of incremental.py to start from")
+    parser.add_argument("--tag", default="", help="which delta state of incremental.py to start from (its --tag)")
     parser.add_argument("--top", type=int, default=8, help="statements shown per step")
     parser.add_argument("--tag-result", default="", help="suffix of the result file")
     parser.add_argument("--set", action="append", default=[], metavar="SETTING",
