@@ -83,6 +83,25 @@ def _deliver_quiet_day2(exports: Path, landing: Path, keep: float, after: float 
     return rows
 
 
+# The later delivery: the next slice of day 2's rows, as files of day 3, an hour after day 2.
+LATER_AT = DAY2 + timedelta(hours=1)
+
+
+def fresh_copy(state: Path, folder: Path) -> Path:
+    """`folder` as a copy of the run state `state` (whatever it held before removed)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(state, folder)
+    return folder
+
+
+def deliver_later(exports: Path, delta_state: Path, folder: Path, keep: float = 0.2) -> dict[str, int]:
+    """`folder`: a copy of the day-2 delta's state with the later delivery landed in it (the
+    slice of day 2's hotline and POS rows after the day-2 delta's, as files of day 3)."""
+    fresh_copy(delta_state, folder)
+    return _deliver_quiet_day2(exports, _settings(folder).landing_dir, keep, after=keep, as_date="2026-11-22")
+
+
 def _run(base: str, run_at: datetime, refit: bool, queue) -> None:
     from pipelines.steps import run_all_steps
 
@@ -174,9 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         if name not in args.runs.split(","):
             folders[name] = base / name
             continue
-        if folder.exists():
-            shutil.rmtree(folder)
-        shutil.copytree(day1, folder)
+        fresh_copy(day1, folder)
         delivered = _deliver_quiet_day2(exports, _settings(folder).landing_dir, args.keep)
         runs[name] = in_own_process(_run, str(folder), DAY2, refit)
         (base / f"{name}{args.tag}.json").write_text(json.dumps(runs[name], default=str))
@@ -185,12 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if "later" in args.runs.split(",") and "delta" in runs:
         # The next delivery after the delta: the next slice of day 2's rows, as files of day 3.
         folder = base / f"later{args.tag}"
-        if folder.exists():
-            shutil.rmtree(folder)
-        shutil.copytree(folders["delta"], folder)
-        later_rows = _deliver_quiet_day2(exports, _settings(folder).landing_dir, args.keep, after=args.keep,
-                                         as_date="2026-11-22")
-        later = in_own_process(_run, str(folder), DAY2 + timedelta(hours=1), False)
+        later_rows = deliver_later(exports, folders["delta"], folder, args.keep)
+        later = in_own_process(_run, str(folder), LATER_AT, False)
         print(f"later delta: {sum(later['seconds'].values()):.0f} s, {later['plan']}", flush=True)
     drift = in_own_process(_drift, str(folders["delta"]))
     print(drift["text"], flush=True)

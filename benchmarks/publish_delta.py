@@ -16,10 +16,8 @@ benchmarks/results/publish_delta_<N>.md.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from german_linkage import OUT, in_own_process, save_result  # noqa: E402
 from golden_accuracy import _settings, prepare  # noqa: E402
-from incremental import DAY2, _deliver_quiet_day2  # noqa: E402
+from incremental import LATER_AT, deliver_later, fresh_copy  # noqa: E402
 
 
 def _until_golden(folder: str, run_at, queue) -> None:
@@ -81,22 +79,16 @@ def main(argv: list[str] | None = None) -> int:
     exports, base = prepare(args.persons), OUT / f"incremental_{args.persons}"
     if not (base / "delta").exists():
         raise SystemExit(f"run benchmarks/incremental.py --persons {args.persons} first (no {base / 'delta'})")
-    run_at = DAY2 + timedelta(hours=1)
+    run_at = LATER_AT
     before = base / "publish_before"
     if not (args.reuse_before and before.exists()):
-        if before.exists():
-            shutil.rmtree(before)
-        shutil.copytree(base / "delta", before)
-        _deliver_quiet_day2(exports, _settings(before).landing_dir, 0.2, after=0.2, as_date="2026-11-22")
+        deliver_later(exports, base / "delta", before)
         in_own_process(_until_golden, str(before), run_at)
     results: dict[str, list[dict]] = {"log": [], "everyone": []}
     files = {}
     for _ in range(args.repeat):
         for kind in results:
-            folder = base / f"publish_{kind}"
-            if folder.exists():
-                shutil.rmtree(folder)
-            shutil.copytree(before, folder)
+            folder = fresh_copy(before, base / f"publish_{kind}")
             results[kind].append(in_own_process(_publish, str(folder), run_at, kind == "everyone"))
             files[kind] = _tables(_settings(folder).published_path)
             print(kind, results[kind][-1], flush=True)

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import re
-import shutil
 import sys
 import time
 from collections import defaultdict
-from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +27,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from german_linkage import OUT, in_own_process, peak_rss_mib, save_result  # noqa: E402
 from golden_accuracy import _settings, prepare  # noqa: E402
-from incremental import DAY2, _deliver_quiet_day2  # noqa: E402
+from incremental import LATER_AT, deliver_later  # noqa: E402
 
 
 class _Timed:
@@ -95,11 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     if not start.exists():
         raise SystemExit(f"run benchmarks/incremental.py --persons {args.persons} first (no {start})")
     folder = base / "profile_later"
-    if folder.exists():
-        shutil.rmtree(folder)
-    shutil.copytree(start, folder)
-    _deliver_quiet_day2(exports, _settings(folder).landing_dir, 0.2, after=0.2, as_date="2026-11-22")
-    result = in_own_process(_profile, str(folder), DAY2 + timedelta(hours=1), args.set)
+    deliver_later(exports, start, folder)
+    result = in_own_process(_profile, str(folder), LATER_AT, args.set)
     total = sum(result["seconds"].values())
     lines = [f"# Statements of a later delta run, {args.persons:,} persons", "",
              f"`.venv/bin/python benchmarks/statement_profile.py --persons {args.persons}"

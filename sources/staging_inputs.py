@@ -30,11 +30,8 @@ INPUTS_DDL = ("CREATE TABLE IF NOT EXISTS staging_inputs (source VARCHAR PRIMARY
               "generation BIGINT)")
 _NAMED = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.IGNORECASE)
 # How each kind of table the staging SQL may read is summed up (one row of values).
-_DIGESTS = {
-    "erased_identifiers": "SELECT count(*), sum(hash(kind, hash)) FROM erased_identifiers",
-}
 # Raw rows are only ever appended by a file or deleted by an erasure: their file and record
-# numbers tell them. Any other table is read whole (`ingest_files`, `rejects`: small), but
+# numbers tell them. Any other table is read whole (`ingest_files`, `rejects`, `erased_identifiers`: small), but
 # only its rows of the sources whose raw tables the SQL reads, where it has a `source` column
 # (a till file that lands does not touch the shop's staging).
 _RAW_DIGEST = "SELECT count(*), sum(hash(_file_hash, _record_number)) FROM {table}"
@@ -68,9 +65,7 @@ def signature(con: duckdb.DuckDBPyConnection, sql: str, code: str) -> str | None
     sources = sorted(t.removeprefix("raw_") for t in tables if t.startswith("raw_"))
     erasures = ["erased_identifiers"] if "erased_identifiers" in present else []
     for table in sorted(set(tables) | set(erasures)):
-        if table in _DIGESTS:
-            value = con.execute(_DIGESTS[table]).fetchall()[0]
-        elif table.startswith("raw_"):
+        if table.startswith("raw_"):
             value = con.execute(_RAW_DIGEST.format(table=table)).fetchall()[0]
         elif "source" in table_columns(con, table):
             value = con.execute(_OF_SOURCES.format(table=table), [sources]).fetchall()[0]

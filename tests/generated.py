@@ -12,9 +12,10 @@ def delivery_days(landing: Path) -> list[str]:
     return sorted(dates)
 
 
-def deliver(source_landing: Path, target_landing: Path, day: str) -> None:
+def deliver(source_landing: Path, target_landing: Path, day: str, sources: tuple[str, ...] | None = None) -> None:
+    """The files of `day` (of the landing folders `sources` only, when given) into `target_landing`."""
     for path in source_landing.rglob(f"*{day}*"):
-        if path.is_file():
+        if path.is_file() and (sources is None or path.relative_to(source_landing).parts[0] in sources):
             destination = target_landing / path.relative_to(source_landing)
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, destination)

@@ -13,7 +13,7 @@ from demo.generate import generate
 from sources.ingest import SPECS, ingest_source
 from sources.staging import build_staged_records, staging_generation
 from sources.staging_inputs import staged_in
-from tests.generated import delivery_days
+from tests.generated import deliver, delivery_days
 
 
 @pytest.fixture(scope="module")
@@ -21,13 +21,6 @@ def exports(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("staging_reuse")
     generate(root / "demo", persons=250, seed=21, days=2)
     return root / "demo" / "landing"
-
-
-def _deliver(exports: Path, landing: Path, day: str, sources: tuple[str, ...]) -> None:
-    for source in sources:
-        for path in (exports / source).glob(f"*{day}*"):
-            (landing / source).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, landing / source / path.name)
 
 
 def _stage(con: duckdb.DuckDBPyConnection, landing: Path) -> dict[str, int | None]:
@@ -56,18 +49,18 @@ def _from_scratch(warehouse: Path, tmp_path: Path) -> dict[str, list[tuple]]:
 def test_only_the_sources_whose_inputs_changed_are_staged_anew(exports, tmp_path):
     day1, day2 = delivery_days(exports)[:2]
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
-    _deliver(exports, landing, day1, tuple(SPECS))
+    deliver(exports, landing, day1, tuple(SPECS))
     with duckdb.connect(str(warehouse)) as con:
         assert set(_stage(con, landing).values()) == {1}
         # Nothing new: every source keeps its rows.
         assert _stage(con, landing) == {"hotline": 1, "newsletter": 1, "pos": 1, "shop": 1}
     # A hotline and a till increment: the shop's and the newsletter's snapshots stay.
-    _deliver(exports, landing, day2, ("hotline", "pos"))
+    deliver(exports, landing, day2, ("hotline", "pos"))
     with duckdb.connect(str(warehouse)) as con:
         assert _stage(con, landing) == {"hotline": 3, "newsletter": 1, "pos": 3, "shop": 1}
     assert _staged(warehouse) == _from_scratch(warehouse, tmp_path)
     # A new shop snapshot: the cards are staged anew too, their country is read from the shop's places.
-    _deliver(exports, landing, day2, ("shop",))
+    deliver(exports, landing, day2, ("shop",))
     with duckdb.connect(str(warehouse)) as con:
         assert _stage(con, landing) == {"hotline": 3, "newsletter": 1, "pos": 4, "shop": 4}
     assert _staged(warehouse) == _from_scratch(warehouse, tmp_path)
@@ -75,7 +68,7 @@ def test_only_the_sources_whose_inputs_changed_are_staged_anew(exports, tmp_path
 
 def test_an_erasure_stages_every_source_anew(exports, tmp_path):
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
-    _deliver(exports, landing, delivery_days(exports)[0], tuple(SPECS))
+    deliver(exports, landing, delivery_days(exports)[0], tuple(SPECS))
     with duckdb.connect(str(warehouse)) as con:
         _stage(con, landing)
         email = con.execute("SELECT email FROM staged_records WHERE source = 'shop' AND email IS NOT NULL "
