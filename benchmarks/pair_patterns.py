@@ -31,11 +31,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--top", type=int, default=15)
+    # Another run's warehouse and truth (foreign_linkage.py: benchmarks/out/foreign_run_<N>,
+    # benchmarks/out/foreign_<N>/truth/records.csv).
+    parser.add_argument("--warehouse", type=Path)
+    parser.add_argument("--truth", type=Path)
     args = parser.parse_args(argv)
 
     con = duckdb.connect()
-    con.execute(f"ATTACH '{OUT / f'pipeline_{args.persons}' / 'warehouse.duckdb'}' AS w (READ_ONLY)")
-    truth = OUT / f"exports_{args.persons}" / "truth" / "records.csv"
+    warehouse = args.warehouse or OUT / f"pipeline_{args.persons}" / "warehouse.duckdb"
+    con.execute(f"ATTACH '{warehouse}' AS w (READ_ONLY)")
+    truth = args.truth or OUT / f"exports_{args.persons}" / "truth" / "records.csv"
     con.execute(f"CREATE TABLE truth AS SELECT source || ':' || source_record_id AS record_key, person_id "
                 f"FROM read_csv('{truth}', all_varchar = true)")
     con.execute(

@@ -180,6 +180,20 @@ def names_of_two_mailboxes(role: str) -> str:
 
 SAME_HOUSEHOLD = f"jaro_winkler_similarity(l.last_name_std, r.last_name_std) >= 0.92 AND {SAME_ADDRESS}"
 
+# Two first names, both given, that no first-name level would call alike or forms of one
+# name (the levels' cheaper tests: spelling, sound, a prefix or initial, a short form or a
+# variant the data shows, a swap with the surname).
+FIRST_NAMES_CONTRADICT = (
+    "coalesce(l.first_name_key <> r.first_name_key "
+    f"AND NOT {_jw('l.first_name_std', 'r.first_name_std', 0.8)} AND l.first_name_phon <> r.first_name_phon "
+    "AND NOT starts_with(l.first_name_std, r.first_name_std) AND NOT starts_with(r.first_name_std, l.first_name_std) "
+    "AND NOT coalesce(list_has_any(l.first_name_forms, r.first_name_forms), false) "
+    "AND NOT coalesce(list_contains(l.first_name_variants, r.first_name_key), false) "
+    "AND NOT coalesce(list_contains(r.first_name_variants, l.first_name_key), false) "
+    "AND NOT coalesce(l.first_name_std = r.last_name_std OR l.last_name_std = r.first_name_std, false), false)"
+)
+
+
 def _name_or_part(a: str, b: str) -> str:
     """`a` and `b` are alike, or one is a part of the other (`Seifert-Meyer` / `Meyer`)."""
     return (f"({_jw(a, b, 0.9)} OR list_contains(string_split(replace({a}, '-', ' '), ' '), {b}) "
@@ -341,9 +355,12 @@ GERMAN_SETTINGS = LinkageSettings(
         Comparison(
             "phone",
             # A landline shared at the same address is the household's, already counted
-            # by the address: it says nothing more about the person.
+            # by the address: it says nothing more about the person. Nor beside two first
+            # names that contradict each other: the landline rings for the whole household
+            # (a caller from home beside the partner's card), so it says "same household",
+            # which the surname already says, not "same person".
             f"{_missing('phone_e164')} OR (l.phone_e164 = r.phone_e164 AND NOT l.phone_is_mobile "
-            "AND l.street_key = r.street_key AND l.postal_code = r.postal_code)",
+            f"AND ((l.street_key = r.street_key AND l.postal_code = r.postal_code) OR {FIRST_NAMES_CONTRADICT}))",
             (
                 Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
                 Level("same landline", "l.phone_e164 = r.phone_e164"),
