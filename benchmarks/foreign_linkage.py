@@ -37,20 +37,26 @@ from german_linkage import OUT, in_own_process, peak_rss_mib, save_result  # noq
 SEED = 7
 
 
-def _generate(out: str, persons: int) -> None:
-    from foreign_exports import generate
+# `foreign`: foreign_exports.py, written by a separate agent that saw only the formats;
+# `lean`: foreign_exports_lean.py, a smaller one written the same way, where the landline case
+# of RESULTS.md was first seen.
+GENERATORS = {"foreign": "foreign_exports", "lean": "foreign_exports_lean"}
 
-    generate(Path(out), persons=persons, seed=SEED)
+
+def _generate(out: str, persons: int, generator: str) -> None:
+    import importlib
+
+    importlib.import_module(GENERATORS[generator]).generate(Path(out), persons=persons, seed=SEED)
 
 
-def exports(persons: int) -> Path:
-    """The foreign exports and truth of N persons (cached), made in their own process."""
-    out = OUT / f"foreign_{persons}"
+def exports(persons: int, generator: str = "foreign") -> Path:
+    """The generator's exports and truth of N persons (cached), made in their own process."""
+    out = OUT / f"{generator}_{persons}"
     if (out / "truth" / "records.csv").exists():
         return out
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    process = multiprocessing.get_context("spawn").Process(target=_generate, args=(str(out), persons))
+    process = multiprocessing.get_context("spawn").Process(target=_generate, args=(str(out), persons, generator))
     process.start()
     process.join()
     if process.exitcode != 0:
@@ -88,12 +94,12 @@ def _splink(base: str, queue) -> None:
     queue.put({"seconds": seconds, "peak_mib": peak_rss_mib(), "clusters": clusters})
 
 
-def measure(persons: int, systems: list[str]) -> list[dict]:
+def measure(persons: int, systems: list[str], generator: str = "foreign") -> list[dict]:
     from linkage.evaluation import score_clusters
 
-    out = exports(persons)
+    out = exports(persons, generator)
     answers = truth(out)
-    base = OUT / f"foreign_run_{persons}"
+    base = OUT / f"{generator}_run_{persons}"
     shutil.rmtree(base, ignore_errors=True)
     shutil.copytree(out / "landing", base / "landing")
     rows = []
@@ -125,11 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, nargs="+", default=[100_000])
     parser.add_argument("--systems", nargs="+", default=["kundenstamm", "splink"], choices=["kundenstamm", "splink"])
+    parser.add_argument("--generator", default="foreign", choices=list(GENERATORS))
     args = parser.parse_args(argv)
-    rows = [row for persons in args.persons for row in measure(persons, args.systems)]
+    rows = [row for persons in args.persons for row in measure(persons, args.systems, args.generator)]
     table = pd.DataFrame(rows)
-    name = "foreign_" + "_".join(str(p) for p in args.persons) + ".md"
-    command = "`.venv/bin/python benchmarks/foreign_linkage.py --persons " + " ".join(map(str, args.persons)) + "`"
+    name = f"{args.generator}_" + "_".join(str(p) for p in args.persons) + ".md"
+    command = (f"`.venv/bin/python benchmarks/foreign_linkage.py --generator {args.generator} --persons "
+               + " ".join(map(str, args.persons)) + "`")
     save_result(name, f"# Linkage on foreign exports (seed {SEED})\n\n{command}\n\n{table.to_markdown(index=False)}\n")
     print(table.to_string(index=False))
     return 0
