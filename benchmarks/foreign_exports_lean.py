@@ -307,7 +307,7 @@ def make_records(rng: random.Random, persons: list[Person]) -> dict[str, list[di
         if "pos" in kinds and rng.random() < 0.06:
             kinds.append("pos")
         for kind in kinds:
-            out[kind].append(globals()[f"_{kind}"](rng, p, len(out[kind])))
+            out[kind].append(RECORD_MAKERS[kind](rng, p, len(out[kind])))
     return out
 
 
@@ -369,6 +369,9 @@ def _pos(rng: random.Random, p: Person, n: int) -> dict:
             "Geburtsdatum": ".".join(reversed(p.birth.split("-"))) if rng.random() < 0.5 else "",
             "Filiale": f"{p.city}-Mitte", "Umsatz": f"{rng.uniform(0, 2500):,.2f}".replace(",", "X").replace(".", ",").replace("X", "."),
             "Letzter_Einkauf": f"{rng.randint(1, 19):02d}.11.2026", "Werbung_erlaubt": rng.choice("JN"), "_pid": p.pid}
+
+
+RECORD_MAKERS = {"shop": _shop, "newsletter": _newsletter, "hotline": _hotline, "pos": _pos}
 
 
 def _quote_numbers(rng: random.Random, records: dict[str, list[dict]]) -> None:

@@ -19,7 +19,6 @@ Writes benchmarks/results/foreign_<N>.md.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import shutil
 import sys
 import time
@@ -43,10 +42,11 @@ SEED = 7
 GENERATORS = {"foreign": "foreign_exports", "lean": "foreign_exports_lean"}
 
 
-def _generate(out: str, persons: int, generator: str) -> None:
+def _generate(out: str, persons: int, generator: str, queue) -> None:
     import importlib
 
     importlib.import_module(GENERATORS[generator]).generate(Path(out), persons=persons, seed=SEED)
+    queue.put({})
 
 
 def exports(persons: int, generator: str = "foreign") -> Path:
@@ -56,11 +56,7 @@ def exports(persons: int, generator: str = "foreign") -> Path:
         return out
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
-    process = multiprocessing.get_context("spawn").Process(target=_generate, args=(str(out), persons, generator))
-    process.start()
-    process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"generating {persons} foreign persons failed (exit code {process.exitcode})")
+    in_own_process(_generate, str(out), persons, generator)
     print(f"generated {persons:,} foreign persons in {time.perf_counter() - start:.0f} s", flush=True)
     return out
 
