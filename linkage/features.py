@@ -121,11 +121,17 @@ _MOSTLY_FIRST_NAME = "as_first >= 3 * (as_last + 1)"
 
 
 def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
-    """`Müller, Sabine` typed the wrong way round: where the first name is, across all
-    records, mostly a surname and the surname mostly a first name, the two change places.
+    """`Müller, Sabine` typed the wrong way round, and `Thorsten` alone typed as a surname:
+    the names take the places the whole data gives them.
 
-    The data itself says which names are which, for any language; a name seen too rarely
-    to tell is left as it is (the comparisons still notice a swap).
+    Where the surname field holds a name that is, across all records, mostly a first name, and
+    the first name is mostly a surname, the two change places. A rare surname (two or three
+    records of one person) is not *mostly* anything by count, so for the first name it is
+    enough that the other records know it only as a surname (`Wannwirth Andi` at the hotline,
+    `Andi Wannwirth` in the newsletter). A lone name in the surname field that is mostly a
+    first name becomes the first name (`Herr Günter`, `Thorsten` as an agent typed them).
+    The data itself says which names are which, for any language; a name seen too rarely to
+    tell is left as it is (the comparisons still notice a swap).
     """
     _create_name_roles(con, "_name_roles", "{}")
     # The few records to swap first, then one UPDATE from them: a join condition with a
@@ -141,15 +147,21 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
                    CASE WHEN {_MOSTLY_SURNAME} OR NOT contains(f.first_name_std, ' ')
                         THEN f.first_name_std ELSE split_part(f.first_name_std, ' ', 1) END AS first_as_known
             FROM linkage_features f LEFT JOIN _name_roles w ON w.name = f.first_name_std
-            WHERE f.last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
+            WHERE f.first_name_std IS NOT NULL AND f.last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
         )
         SELECT record_key, first_name_std, last_name_std, first_as_known = first_name_std AS whole_name_known
-        FROM typed WHERE first_as_known IN (SELECT name FROM _name_roles WHERE {_MOSTLY_SURNAME})
+        FROM typed t JOIN _name_roles k ON k.name = t.first_as_known
+        -- The record's own first name is among the first names counted when it is the whole.
+        WHERE {_MOSTLY_SURNAME.replace('as_', 'k.as_')}
+           OR (k.as_last >= 1 AND k.as_first = CASE WHEN t.first_as_known = t.first_name_std THEN 1 ELSE 0 END)
+        UNION ALL
+        SELECT record_key, NULL, last_name_std, true FROM linkage_features
+        WHERE first_name_std IS NULL AND last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
         """
     )
     con.execute(
         """
-        UPDATE linkage_features f SET first_name_std = s.last_name_std,
+        UPDATE linkage_features f SET first_name_std = replace(s.last_name_std, '-', ' '),
             -- A double surname's hyphen became a space in the first-name field.
             last_name_std = CASE WHEN s.whole_name_known THEN s.first_name_std ELSE replace(s.first_name_std, ' ', '-') END
         FROM _swapped s WHERE f.record_key = s.record_key
