@@ -358,9 +358,11 @@ GERMAN_SETTINGS = LinkageSettings(
             # by the address: it says nothing more about the person. Nor beside two first
             # names that contradict each other: the landline rings for the whole household
             # (a caller from home beside the partner's card), so it says "same household",
-            # which the surname already says, not "same person".
+            # which the surname already says, not "same person". Likewise beside a `Herr` and
+            # a `Frau` (`Herr Lindqvist` calling from home, his wife's card).
             f"{_missing('phone_e164')} OR (l.phone_e164 = r.phone_e164 AND NOT l.phone_is_mobile "
-            f"AND ((l.street_key = r.street_key AND l.postal_code = r.postal_code) OR {FIRST_NAMES_CONTRADICT}))",
+            f"AND ((l.street_key = r.street_key AND l.postal_code = r.postal_code) OR {FIRST_NAMES_CONTRADICT} "
+            "OR coalesce(l.gender <> r.gender, false)))",
             (
                 Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
                 Level("same landline", "l.phone_e164 = r.phone_e164"),

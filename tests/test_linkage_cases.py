@@ -96,7 +96,9 @@ NEWSLETTER = ["NL-9900002,agnieszka.kowalczyk@gmail.com,Frau,Agnieszka,Kowalczyk
               "NL-9900008,hannelore.quirmbach61@gmx.de,,,,subscribed,2025-01-01T10:00:00Z,,"]
 HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S-9900128,,Lieferung,Wo bleibt das Paket?',
            # her husband calls from the home landline: no address in a ticket to compare
-           'T-9900002,2026-11-19T11:00:00+01:00,03511234567,"Lindqvist, Gunnar",,,Rechnung,Fragt nach der Rechnung']
+           'T-9900002,2026-11-19T11:00:00+01:00,03511234567,"Lindqvist, Gunnar",,,Rechnung,Fragt nach der Rechnung',
+           # and again, the agent typing only `Herr Lindqvist`: no first name to contradict hers
+           'T-9900003,2026-11-20T09:00:00+01:00,0351 1234567,Herr Lindqvist,,,Rechnung,Zweite Mahnung']
 
 
 @pytest.fixture(scope="module")
@@ -155,6 +157,7 @@ def test_same_person(linked, a, b, why):
 @pytest.mark.parametrize("a, b, why", [
     ("pos:K-9900010", "pos:K-9900011", "mother and son: same address and landline, other first name and birth date"),
     ("pos:K-9900010", "hotline:T-9900002", "the husband calls from the home landline: same surname, other first name"),
+    ("pos:K-9900010", "hotline:T-9900003", "Herr Lindqvist calls from the home landline: same surname, her card says Frau"),
     ("shop:S-9900005", "pos:K-9900005", "father and son: same name and address, birth dates 1955 and 1984"),
     ("shop:S-9900007", "pos:K-9900017", "the husband: same surname and address, but the mailbox names Gundula"),
     ("shop:S-9900036", "pos:K-9900036", "mother and son: one family mailbox and address, other first names"),
@@ -162,6 +165,15 @@ def test_same_person(linked, a, b, why):
 ])
 def test_different_persons(linked, a, b, why):
     assert not same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"
+
+
+def test_a_landline_beside_a_herr_and_a_frau_is_the_households_not_a_link(linked):
+    # Clustering alone would keep them apart here (he is linked to the son, whom her card
+    # contradicts); the pair itself must not say "same person" either.
+    from linkage.settings import MATCH_THRESHOLD
+
+    explanation = explain_pair(linked, "pos:K-9900010", "hotline:T-9900003")
+    assert explanation.match_probability < MATCH_THRESHOLD, explanation.text
 
 
 def test_explanation_weights_add_up_to_the_stored_match_weight(linked):
