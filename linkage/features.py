@@ -114,9 +114,16 @@ def _create_name_roles(con: duckdb.DuckDBPyConnection, table: str, spelling: str
 
 
 _LETTERS = "regexp_replace({}, '[^a-z]', '', 'g')"
-# A name the data uses mostly as a surname, or mostly as a first name (over the columns of
-# `_create_name_roles`, unqualified: no other table in those queries has them).
-_MOSTLY_SURNAME = "as_last >= 3 * (as_first + 1)"
+
+
+def _mostly_surname(roles: str = "") -> str:
+    """A name the data uses mostly as a surname (over the columns of `_create_name_roles`,
+    qualified by `roles` where a query joins that table twice)."""
+    prefix = f"{roles}." if roles else ""
+    return f"{prefix}as_last >= 3 * ({prefix}as_first + 1)"
+
+
+# A name the data uses mostly as a first name (unqualified: only one roles table in those queries).
 _MOSTLY_FIRST_NAME = "as_first >= 3 * (as_last + 1)"
 
 
@@ -144,7 +151,7 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
                    -- `Seifert-Meyer, Evelyn`: a double surname is known by its first part, unless
                    -- the data knows it whole as a surname. (The whole is always among the
                    -- names, as this record's first name, so being there says nothing.)
-                   CASE WHEN {_MOSTLY_SURNAME} OR NOT contains(f.first_name_std, ' ')
+                   CASE WHEN {_mostly_surname()} OR NOT contains(f.first_name_std, ' ')
                         THEN f.first_name_std ELSE split_part(f.first_name_std, ' ', 1) END AS first_as_known
             FROM linkage_features f LEFT JOIN _name_roles w ON w.name = f.first_name_std
             WHERE f.first_name_std IS NOT NULL AND f.last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
@@ -152,7 +159,7 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
         SELECT record_key, first_name_std, last_name_std, first_as_known = first_name_std AS whole_name_known
         FROM typed t JOIN _name_roles k ON k.name = t.first_as_known
         -- The record's own first name is among the first names counted when it is the whole.
-        WHERE {_MOSTLY_SURNAME.replace('as_', 'k.as_')}
+        WHERE {_mostly_surname('k')}
            OR (k.as_last >= 1 AND k.as_first = CASE WHEN t.first_as_known = t.first_name_std THEN 1 ELSE 0 END)
         UNION ALL
         SELECT record_key, NULL, last_name_std, true FROM linkage_features
