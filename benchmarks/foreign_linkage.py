@@ -136,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = [row for persons in args.persons for row in measure(persons, args.systems, args.generator)]
     table = pd.DataFrame(rows)
-    only = "" if len(args.systems) == 2 else "_" + args.systems[0]
+    only = "_splink" if args.systems == ["splink"] else ""
     name = f"{args.generator}_" + "_".join(str(p) for p in args.persons) + only + ".md"
     command = (f"`.venv/bin/python benchmarks/foreign_linkage.py --generator {args.generator} --persons "
-               + " ".join(map(str, args.persons)) + (f" --systems {args.systems[0]}" if only else "") + "`")
+               + " ".join(map(str, args.persons)) + ("" if len(args.systems) == 2 else f" --systems {' '.join(args.systems)}") + "`")
     save_result(name, f"# Linkage on foreign exports (seed {SEED})\n\n{command}\n\n{table.to_markdown(index=False)}\n")
     print(table.to_string(index=False))
     return 0

@@ -66,6 +66,9 @@ SHOP = [
     # two women of one name at one address (mother and daughter), other birth dates
     dict(customer_id="S-9900037", first_name="Maria", last_name="Oberschelp", email="maria.oberschelp@gmx.de",
          street="Feldstraße 20", zip="33602", city="Bielefeld", phone="0521 776655", birthday="1962-04-11"),
+    # her husband calls quoting his own account's number, the one after hers (not in this export)
+    dict(customer_id="S-9900140", first_name="Renate", last_name="Wolfsteiner", email="renate.wolfsteiner@gmx.de",
+         street="Schillerstraße 17", zip="28195", city="Bremen", phone=None, birthday=None),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -98,7 +101,9 @@ HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S
            # her husband calls from the home landline: no address in a ticket to compare
            'T-9900002,2026-11-19T11:00:00+01:00,03511234567,"Lindqvist, Gunnar",,,Rechnung,Fragt nach der Rechnung',
            # and again, the agent typing only `Herr Lindqvist`: no first name to contradict hers
-           'T-9900003,2026-11-20T09:00:00+01:00,0351 1234567,Herr Lindqvist,,,Rechnung,Zweite Mahnung']
+           'T-9900003,2026-11-20T09:00:00+01:00,0351 1234567,Herr Lindqvist,,,Rechnung,Zweite Mahnung',
+           # a husband quoting his own number, one away from his wife's account
+           'T-9900004,2026-11-20T10:00:00+01:00,,"Wolfsteiner, Dieter",S-9900141,,Rechnung,Fragt nach seiner Rechnung']
 
 
 @pytest.fixture(scope="module")
@@ -173,6 +178,17 @@ def test_a_landline_beside_a_herr_and_a_frau_is_the_households_not_a_link(linked
     from linkage.settings import MATCH_THRESHOLD
 
     explanation = explain_pair(linked, "pos:K-9900010", "hotline:T-9900003")
+    assert explanation.match_probability < MATCH_THRESHOLD, explanation.text
+
+
+def test_a_number_one_typo_away_beside_another_first_name_is_a_neighbours_not_a_link(linked):
+    # Numbers are given out in sequence: S-9900141 is one typo from his wife's S-9900140,
+    # and that says nothing beside `Dieter` and `Renate`.
+    from linkage.settings import MATCH_THRESHOLD
+
+    explanation = explain_pair(linked, "shop:S-9900140", "hotline:T-9900004")
+    quoted = explanation.table.set_index("comparison").loc["quoted_customer_number"]
+    assert quoted.weight == 0, explanation.text
     assert explanation.match_probability < MATCH_THRESHOLD, explanation.text
 
 
