@@ -15,7 +15,8 @@ clusters are scored against the generator's truth, pairwise and B-cubed. Splink 
 the warehouse's `linkage_features` (`german_linkage._splink`, the same settings as there).
 Writes benchmarks/results/foreign_<N>.md. With `--systems splink` alone, Splink links the
 records of the last Kundenstamm run of that size (its warehouse is kept) and writes
-foreign_<N>_splink.md: a run of both at 1,000,000 persons takes most of an hour.
+foreign_<N>_splink.md, so each linker can be measured alone (Splink needs about 15 GB at
+1,000,000 persons).
 """
 
 from __future__ import annotations
