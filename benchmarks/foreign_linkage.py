@@ -137,10 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = [row for persons in args.persons for row in measure(persons, args.systems, args.generator)]
     table = pd.DataFrame(rows)
-    only = "_splink" if args.systems == ["splink"] else ""
-    name = f"{args.generator}_" + "_".join(str(p) for p in args.persons) + only + ".md"
+    # One linker alone says so in the command; Splink alone also in the file's name (it
+    # must not overwrite the Kundenstamm run's figures).
+    alone = set(args.systems) if len(set(args.systems)) == 1 else set()
+    name = f"{args.generator}_" + "_".join(str(p) for p in args.persons) + ("_splink" if alone == {"splink"} else "") + ".md"
     command = (f"`.venv/bin/python benchmarks/foreign_linkage.py --generator {args.generator} --persons "
-               + " ".join(map(str, args.persons)) + ("" if len(args.systems) == 2 else f" --systems {' '.join(args.systems)}") + "`")
+               + " ".join(map(str, args.persons)) + "".join(f" --systems {s}" for s in alone) + "`")
     save_result(name, f"# Linkage on foreign exports (seed {SEED})\n\n{command}\n\n{table.to_markdown(index=False)}\n")
     print(table.to_string(index=False))
     return 0
