@@ -15,9 +15,10 @@ its own process (its own peak memory):
 - full: the same with `refit=True` (`kundenstamm run --refit`), i.e. what every run cost
   before this change: all pairs built, the model fitted anew, everything re-clustered.
 - later (in `--runs` by default): from the delta run's state, the next delivery an hour
-  later (the next slice of day 2's rows, written as day-3 files), linked as a delta too:
-  the first delta after a run without history resolves everyone in its clustering (every
-  person starts to remember its kept pairs), the later one only what it reaches.
+  later (the next slice of day 2's rows, written as day-3 files), linked as a delta too,
+  which is what the sensor does several times a day. (Until 2026-12-04 the first delta
+  after a full run resolved everyone in its clustering: every person started to remember
+  its kept pairs; a full run now remembers them itself.)
 The delta run's persons are then compared with a full re-link by the same stored model
 (`linkage.drift.check_drift`, what `kundenstamm check-drift` prints), and, for information,
 with the full run's (which fitted another model). Writes benchmarks/results/incremental_<N>.md.

@@ -9,7 +9,10 @@ record's features changed, and nothing says the two are different (a veto, an an
 little with the data; without this, a pair scored just above the threshold yesterday and
 just below today would split a person whose records did not change. Keeping only the
 previous run's links that ended inside a person makes a rerun on the same data a fixed
-point: the links it drops are exactly those the clustering had rejected anyway.
+point: the links it drops are exactly those the clustering had rejected anyway. Beside
+the links, every other pair inside a person that nothing holds apart is remembered too
+(`_settled_pairs`): the next run keeps such a pair of unchanged records anyway, and a
+run that already remembers it has nothing to learn of a person nothing touched.
 
 What is kept is the person, not only its links: any two records of one of yesterday's
 persons (`previous_co_members`) link again on their own pair's score at the same lower
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from linkage.comparisons import any_level_sql, gamma_column
+from linkage.comparisons import any_level_sql, gamma_column, gamma_sql
 from linkage.engine import Connection, Engine, as_engine
 from linkage.feature_hash import FEATURE_HASH, linked_before_hashes, row_hash_sql
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
@@ -403,10 +406,12 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
     """`linked_pairs`: the links inside the persons just built (those the split rejected are
     forgotten), and `linked_records`: the features hash of each record they join; with
     `scope`, those of its records replaced (the others' links and hashes are as they were)."""
+    _settled_pairs(db, settings, scope)
     links = """
-        SELECT DISTINCT e.key_l, e.key_r FROM _edges e
+        SELECT e.key_l, e.key_r FROM _edges e
         JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
         WHERE x.cluster_key = y.cluster_key
+        UNION SELECT key_l, key_r FROM _settled
     """
     def hashes(pairs: str) -> str:
         # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
@@ -418,6 +423,7 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
     if scope is None:
         db.run(f"CREATE OR REPLACE TABLE linked_pairs AS {links}")
         db.run(f"CREATE OR REPLACE TABLE linked_records AS {hashes('linked_pairs')}")
+        db.run("DROP TABLE _settled")
         return
     db.run(f"CREATE OR REPLACE TEMP TABLE _resolved_links AS {links}")
     db.run(f"""DELETE FROM linked_pairs WHERE key_l IN (SELECT record_key FROM {scope})
@@ -425,4 +431,36 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
                INSERT INTO linked_pairs SELECT * FROM _resolved_links""")
     db.run(f"""DELETE FROM linked_records WHERE record_key IN (SELECT record_key FROM {scope});
                INSERT INTO linked_records {hashes('_resolved_links')};
-               DROP TABLE _resolved_links""")
+               DROP TABLE _resolved_links; DROP TABLE _settled""")
+
+
+def _settled_pairs(db: Engine, settings: LinkageSettings, scope: str | None = None) -> None:
+    """`_settled(key_l, key_r)`: every pair inside a person just built (of `scope`) that
+    nothing holds apart: no veto, no analyst's `different`.
+
+    The next run keeps each such pair of two unchanged records whatever its score
+    (`_keep_earlier_links`), so it would remember them all; remembered now, a run on the
+    same records has nothing left to learn. Without them the first delta after a full run
+    resolved every person with a pair below the threshold again (a fifth of the records
+    at a million persons) only to remember those pairs. Only the vetoes' levels are
+    needed, computed here for the pairs no scoring saw (not candidates, not yesterday's)."""
+    vetoed = {name for name, _ in settings.vetoes}
+    gammas = ", ".join(gamma_sql(settings.comparison(name)) for name in sorted(vetoed)) or "0 AS no_veto"
+    db.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _settled AS
+        WITH inside AS (
+            SELECT x.record_key AS key_l, y.record_key AS key_r
+            FROM clusters x JOIN clusters y ON x.cluster_key = y.cluster_key AND x.record_key < y.record_key
+            WHERE {in_scope_sql(scope, 'x.record_key')}
+        ), levels AS (
+            SELECT p.key_l, p.key_r, {gammas} FROM inside p
+            JOIN {settings.table} l ON l.record_key = p.key_l
+            JOIN {settings.table} r ON r.record_key = p.key_r
+        )
+        SELECT v.key_l, v.key_r FROM levels v
+        LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
+               ON d.key_l = v.key_l AND d.key_r = v.key_r
+        WHERE d.key_l IS NULL AND NOT ({any_level_sql(settings, settings.vetoes)})
+        """
+    )

@@ -358,8 +358,7 @@ def _scope_of_run(con: duckdb.DuckDBPyConnection, threshold: float, settings: Li
         return None, records
     resolved = clustering_scope(con, threshold, settings)
     if resolved > MAX_SCOPE_SHARE * records:
-        # As dear as resolving everyone (the first delta after a run without history, whose
-        # persons all start to remember their kept pairs): resolve everyone, the same result.
+        # As dear as resolving everyone, with the same result.
         con.execute(f"DROP TABLE {SCOPE}")
         return None, records
     return SCOPE, resolved
