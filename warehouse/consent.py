@@ -105,6 +105,7 @@ def _own_records(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pers
             SELECT p.key_l, p.key_r FROM scored_pairs p
             JOIN _members a ON a.record_key = p.key_l JOIN _members b ON b.record_key = p.key_r
             WHERE a.golden_id = b.golden_id AND {within('a.golden_id', persons)} AND {person_level_sql(settings)}
+              AND {_of_rebuilt('p.key_l', persons)}
             UNION ALL
             SELECT d.key_l, d.key_r FROM review_decisions d
             JOIN _members a ON a.record_key = d.key_l JOIN _members b ON b.record_key = d.key_r
@@ -114,6 +115,17 @@ def _own_records(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pers
         UNION SELECT key_l FROM own_pairs UNION SELECT key_r FROM own_pairs
         """
     )
+
+
+def _of_rebuilt(column: str, persons: str | None) -> str:
+    """A condition on `column` (a record key of a pair): a record of a rebuilt person.
+
+    The same as asking the person of the pair's end, which the queries do too, but as a
+    filter on the pairs before any join: a delta run reads the few pairs of the persons it
+    rebuilds instead of joining every scored pair with every record twice."""
+    if not persons:
+        return "TRUE"
+    return f"{column} IN (SELECT record_key FROM _members WHERE golden_id IN (SELECT golden_id FROM {persons}))"
 
 
 def _decisions(con: duckdb.DuckDBPyConnection, doubt_threshold: float, sure_threshold: float,
@@ -141,7 +153,9 @@ def _decisions(con: duckdb.DuckDBPyConnection, doubt_threshold: float, sure_thre
         -- In doubt, no: an opt-out on a record the model thought may well be the same person.
         SELECT a.golden_id, d.*, 'neighbour', true, true
         FROM (SELECT key_l AS own_key, key_r AS other_key, match_probability FROM scored_pairs
-              UNION ALL SELECT key_r, key_l, match_probability FROM scored_pairs) p
+              WHERE {_of_rebuilt('key_l', persons)} AND key_r IN (SELECT record_key FROM decided)
+              UNION ALL SELECT key_r, key_l, match_probability FROM scored_pairs
+              WHERE {_of_rebuilt('key_r', persons)} AND key_l IN (SELECT record_key FROM decided)) p
         JOIN _members a ON a.record_key = p.own_key
         JOIN _members b ON b.record_key = p.other_key
         JOIN decided d ON d.record_key = p.other_key
