@@ -10,9 +10,10 @@ little with the data; without this, a pair scored just above the threshold yeste
 just below today would split a person whose records did not change. Keeping only the
 previous run's links that ended inside a person makes a rerun on the same data a fixed
 point: the links it drops are exactly those the clustering had rejected anyway. Beside
-the links, every other pair inside a person that nothing holds apart is remembered too
-(`_settled_pairs`): the next run keeps such a pair of unchanged records anyway, and a
-run that already remembers it has nothing to learn of a person nothing touched.
+the links, the other pairs inside a person that nothing holds apart are remembered too
+(`_settled_pairs`), unless keeping them would move a record's confidence: the next run
+keeps such a pair of unchanged records anyway, so it need not resolve that person again
+only to remember it.
 
 What is kept is the person, not only its links: any two records of one of yesterday's
 persons (`previous_co_members`) link again on their own pair's score at the same lower
@@ -224,7 +225,7 @@ def build_clusters(
     troubled = _split_contradicted(db, threshold, any_level_sql(settings, settings.contradictions), veto, scope)
     _write_clusters(db, settings, scope)
     if remember_links:
-        _remember_links(db, settings, scope)
+        _remember_links(db, threshold, settings, scope)
     else:
         db.run(f"DROP TABLE IF EXISTS {CLUSTERED_BY_TABLE}")
     if scope is not None:
@@ -319,7 +320,8 @@ def _link_edges(db: Engine, threshold: float, veto: str, settings: LinkageSettin
 def _split_contradicted(db: Engine, threshold: float, contradiction: str, veto: str, scope: str | None = None) -> int:
     """Split the components of `_labels` that hold a pair that must stay apart (`_cannot`);
     how many were split."""
-    # A kept link is no contradiction: the evidence is the one it was linked on before.
+    # A kept remembered pair is no contradiction: the evidence is the one its person was
+    # built on before (a link, or a pair inside the person that nothing held apart).
     # (Another pair of yesterday's person with a contradiction is new: it was no candidate then.)
     db.run(
         f"""
@@ -402,11 +404,12 @@ def _write_clusters(db: Engine, settings: LinkageSettings, scope: str | None = N
         db.run("INSERT INTO clusters SELECT * FROM _resolved_clusters; DROP TABLE _resolved_clusters")
 
 
-def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = None) -> None:
+def _remember_links(db: Engine, threshold: float, settings: LinkageSettings, scope: str | None = None) -> None:
     """`linked_pairs`: the links inside the persons just built (those the split rejected are
-    forgotten), and `linked_records`: the features hash of each record they join; with
+    forgotten) and the pairs `_settled_pairs` adds, and `linked_records`: the features hash
+    of each record they join; with
     `scope`, those of its records replaced (the others' links and hashes are as they were)."""
-    _settled_pairs(db, settings, scope)
+    _settled_pairs(db, threshold, settings, scope)
     links = """
         SELECT e.key_l, e.key_r FROM _edges e
         JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
@@ -434,33 +437,52 @@ def _remember_links(db: Engine, settings: LinkageSettings, scope: str | None = N
                DROP TABLE _resolved_links; DROP TABLE _settled""")
 
 
-def _settled_pairs(db: Engine, settings: LinkageSettings, scope: str | None = None) -> None:
-    """`_settled(key_l, key_r)`: every pair inside a person just built (of `scope`) that
-    nothing holds apart: no veto, no analyst's `different`.
+def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scope: str | None = None) -> None:
+    """`_settled(key_l, key_r)`: the pairs inside a person just built (of `scope`) that the
+    next run on the same records would keep and remember, and whose keeping moves nothing.
 
-    The next run keeps each such pair of two unchanged records whatever its score
-    (`_keep_earlier_links`), so it would remember them all; remembered now, a run on the
-    same records has nothing left to learn. Without them the first delta after a full run
-    resolved every person with a pair below the threshold again (a fifth of the records
-    at a million persons) only to remember those pairs. Only the vetoes' levels are
-    needed, computed here for the pairs no scoring saw (not candidates, not yesterday's)."""
+    The next run keeps every pair of two unchanged records of one person that no veto and
+    no analyst's `different` holds apart (`_keep_earlier_links`). Remembered now, a run on
+    the same records has nothing left to learn: without them the first delta after a full
+    run resolved every person with a pair below the threshold again (a fifth of the
+    records at a million persons) only to remember those pairs. Left out, so that the next
+    run still resolves their person (`linkage.delta.clustering_scope`), are the pairs whose
+    keeping can move a record's confidence (`_write_clusters`): a candidate at or above the
+    keep bar scored above what one of its records has now, and any pair of a record whose
+    confidence comes from no candidate (then a pair that is no candidate can count).
+    Only the vetoes' levels are computed, for every pair inside a person."""
+    keep = keep_link_probability(threshold, settings)
     vetoed = {name for name, _ in settings.vetoes}
     gammas = ", ".join(gamma_sql(settings.comparison(name)) for name in sorted(vetoed)) or "0 AS no_veto"
     db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _settled AS
         WITH inside AS (
-            SELECT x.record_key AS key_l, y.record_key AS key_r
+            SELECT x.record_key AS key_l, y.record_key AS key_r,
+                   least(x.match_probability, y.match_probability) AS confidence
             FROM clusters x JOIN clusters y ON x.cluster_key = y.cluster_key AND x.record_key < y.record_key
             WHERE {in_scope_sql(scope, 'x.record_key')}
+        ), firm AS (
+            -- Records whose confidence is their best candidate with evidence inside their person.
+            SELECT DISTINCT k AS record_key FROM (
+                SELECT e.key_l AS k, e.key_r AS o FROM _edges e WHERE e.candidate AND e.evidence
+                UNION ALL SELECT e.key_r, e.key_l FROM _edges e WHERE e.candidate AND e.evidence) e
+            JOIN clusters x ON x.record_key = e.k JOIN clusters y ON y.record_key = e.o
+            WHERE x.cluster_key = y.cluster_key
         ), levels AS (
-            SELECT p.key_l, p.key_r, {gammas} FROM inside p
+            SELECT p.key_l, p.key_r, p.confidence, {gammas} FROM inside p
             JOIN {settings.table} l ON l.record_key = p.key_l
             JOIN {settings.table} r ON r.record_key = p.key_r
         )
         SELECT v.key_l, v.key_r FROM levels v
         LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
                ON d.key_l = v.key_l AND d.key_r = v.key_r
+        LEFT JOIN (SELECT key_l, key_r, match_probability FROM scored_pairs) s ON s.key_l = v.key_l AND s.key_r = v.key_r
+        LEFT JOIN firm fl ON fl.record_key = v.key_l
+        LEFT JOIN firm fr ON fr.record_key = v.key_r
         WHERE d.key_l IS NULL AND NOT ({any_level_sql(settings, settings.vetoes)})
+          AND (s.match_probability < {keep!r}
+               OR (fl.record_key IS NOT NULL AND fr.record_key IS NOT NULL
+                   AND (s.key_l IS NULL OR s.match_probability <= v.confidence)))
         """
     )

@@ -182,3 +182,26 @@ def test_when_a_changed_record_contradicts_an_unchanged_one_the_changed_record_l
     assert day2["shop:A"] == day2["newsletter:C"] == day1["shop:A"]
     assert day2["pos:B"] != day1["shop:A"]
     assert _persons(con, 3) == day2
+
+
+def test_a_pair_whose_keeping_would_move_a_confidence_is_left_for_the_next_run_to_resolve(con):
+    """A run remembers the pairs inside its persons that the next run keeps anyway, except
+    one whose keeping moves a record's confidence: then the next run must still resolve
+    that person (`clustering_scope`), or a delta would keep what resolving everyone changes.
+    Day 2: A-B is kept on its own score (B's confidence is that score), D joins over A-D,
+    and B-D, scored above B's confidence, was no pair of yesterday's person: not kept yet."""
+    from linkage.delta import SCOPE, clustering_scope
+
+    _day(con, {("shop:A", "pos:B"): 0.99})
+    _persons(con, 1)
+    above = (BETWEEN + THRESHOLD) / 2
+    _day(con, {("shop:A", "pos:B"): BETWEEN, ("shop:A", "hotline:D"): 0.99, ("pos:B", "hotline:D"): above})
+    _persons(con, 2)
+    confidence = dict(con.execute("SELECT record_key, match_probability FROM clusters").fetchall())
+    assert confidence["pos:B"] == pytest.approx(BETWEEN)
+    con.execute("CREATE TABLE linkage_delta (record_key VARCHAR, change VARCHAR, content_hash VARCHAR)")
+    clustering_scope(con, THRESHOLD, GERMAN_SETTINGS)
+    assert {k for (k,) in con.execute(f"SELECT record_key FROM {SCOPE}").fetchall()} == {"shop:A", "pos:B", "hotline:D"}
+    # What resolving it gives: B-D now counts, as a pair of yesterday's person.
+    _persons(con, 3)
+    assert con.execute("SELECT match_probability FROM clusters WHERE record_key = 'pos:B'").fetchall()[0][0] == pytest.approx(above)
