@@ -448,9 +448,12 @@ def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scop
     records at a million persons) only to remember those pairs. Left out, so that the next
     run still resolves their person (`linkage.delta.clustering_scope`), are the pairs whose
     keeping can move a record's confidence (`_write_clusters`): a candidate at or above the
-    keep bar scored above what one of its records has now, and any pair of a record whose
-    confidence comes from no candidate (then a pair that is no candidate can count).
-    Only the vetoes' levels are computed, for every pair inside a person."""
+    keep bar scored above what one of its records has now, and, beside a record whose
+    confidence comes from no candidate, any pair but a candidate below the keep bar (which
+    never counts as evidence). This holds while the threshold, hence the keep bar, stays
+    the same; a run with another threshold may link pairs it did not before, and a delta
+    does not look for those anyway. Only the vetoes' levels are computed, for every pair
+    inside a person."""
     keep = keep_link_probability(threshold, settings)
     vetoed = {name for name, _ in settings.vetoes}
     gammas = ", ".join(gamma_sql(settings.comparison(name)) for name in sorted(vetoed)) or "0 AS no_veto"
@@ -477,6 +480,8 @@ def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scop
         SELECT v.key_l, v.key_r FROM levels v
         LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
                ON d.key_l = v.key_l AND d.key_r = v.key_r
+        -- Candidates only: yesterday's persons' pairs that are none (`relinked_pairs`) never
+        -- decide a firm record's confidence, so they count here as no candidate.
         LEFT JOIN (SELECT key_l, key_r, match_probability FROM scored_pairs) s ON s.key_l = v.key_l AND s.key_r = v.key_r
         LEFT JOIN firm fl ON fl.record_key = v.key_l
         LEFT JOIN firm fr ON fr.record_key = v.key_r

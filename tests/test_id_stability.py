@@ -205,3 +205,25 @@ def test_a_pair_whose_keeping_would_move_a_confidence_is_left_for_the_next_run_t
     # What resolving it gives: B-D now counts, as a pair of yesterday's person.
     _persons(con, 3)
     assert con.execute("SELECT match_probability FROM clusters WHERE record_key = 'pos:B'").fetchall()[0][0] == pytest.approx(above)
+
+
+def test_a_pair_beside_a_record_whose_confidence_is_no_candidates_is_left_for_the_next_run_to_resolve(con):
+    """The other way a kept pair can move a confidence: A's only candidate inside its person
+    (A-B) is kept below the keep bar, so A keeps yesterday's confidence; D joins over B-D,
+    and A-D is no candidate. The next run scores A-D as a pair of yesterday's person
+    (`relinked_pairs`); at or above the keep bar it counts for A, so A's person is resolved."""
+    from linkage.delta import SCOPE, clustering_scope
+
+    _day(con, {("shop:A", "pos:B"): 0.99})
+    _persons(con, 1)
+    _day(con, {("shop:A", "pos:B"): KEEP / 2, ("pos:B", "hotline:D"): 0.99})
+    _persons(con, 2)
+    assert con.execute("SELECT match_probability FROM clusters WHERE record_key = 'shop:A'").fetchall()[0][0] == pytest.approx(0.99)
+    _day(con, {("shop:A", "pos:B"): KEEP / 2, ("pos:B", "hotline:D"): 0.99})
+    con.execute(f"INSERT INTO relinked_pairs VALUES ('hotline:D', 'shop:A', {', '.join('-1' for _ in GAMMAS)}, ?, ?)",
+                [math.log2(BETWEEN / (1 - BETWEEN)), BETWEEN])
+    con.execute("CREATE TABLE linkage_delta (record_key VARCHAR, change VARCHAR, content_hash VARCHAR)")
+    clustering_scope(con, THRESHOLD, GERMAN_SETTINGS)
+    assert {k for (k,) in con.execute(f"SELECT record_key FROM {SCOPE}").fetchall()} == {"shop:A", "pos:B", "hotline:D"}
+    _persons(con, 3)
+    assert con.execute("SELECT match_probability FROM clusters WHERE record_key = 'shop:A'").fetchall()[0][0] == pytest.approx(BETWEEN)
