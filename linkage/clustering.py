@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from linkage.comparisons import any_level_sql, gamma_column, gamma_sql
+from linkage.comparisons import any_level_sql, gamma_column, levels_sql
 from linkage.engine import Connection, Engine, as_engine
 from linkage.feature_hash import FEATURE_HASH, linked_before_hashes, row_hash_sql
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
@@ -409,13 +409,12 @@ def _remember_links(db: Engine, threshold: float, settings: LinkageSettings, sco
     forgotten) and the pairs `_settled_pairs` adds, and `linked_records`: the features hash
     of each record they join; with
     `scope`, those of its records replaced (the others' links and hashes are as they were)."""
-    _settled_pairs(db, threshold, settings, scope)
-    links = """
-        SELECT e.key_l, e.key_r FROM _edges e
-        JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
-        WHERE x.cluster_key = y.cluster_key
-        UNION SELECT key_l, key_r FROM _settled
-    """
+    db.run("""CREATE OR REPLACE TEMP TABLE _inside_edges AS
+              SELECT e.key_l, e.key_r, e.candidate, e.evidence FROM _edges e
+              JOIN clusters x ON x.record_key = e.key_l JOIN clusters y ON y.record_key = e.key_r
+              WHERE x.cluster_key = y.cluster_key""")
+    _settled_pairs(db, threshold, settings, "_inside_edges", scope)
+    links = "SELECT key_l, key_r FROM _inside_edges UNION SELECT key_l, key_r FROM _settled"
     def hashes(pairs: str) -> str:
         # The hash each features row carries (linkage/feature_hash.py): nothing is hashed here.
         return f"""
@@ -426,7 +425,7 @@ def _remember_links(db: Engine, threshold: float, settings: LinkageSettings, sco
     if scope is None:
         db.run(f"CREATE OR REPLACE TABLE linked_pairs AS {links}")
         db.run(f"CREATE OR REPLACE TABLE linked_records AS {hashes('linked_pairs')}")
-        db.run("DROP TABLE _settled")
+        db.run("DROP TABLE _settled; DROP TABLE _inside_edges")
         return
     db.run(f"CREATE OR REPLACE TEMP TABLE _resolved_links AS {links}")
     db.run(f"""DELETE FROM linked_pairs WHERE key_l IN (SELECT record_key FROM {scope})
@@ -434,12 +433,14 @@ def _remember_links(db: Engine, threshold: float, settings: LinkageSettings, sco
                INSERT INTO linked_pairs SELECT * FROM _resolved_links""")
     db.run(f"""DELETE FROM linked_records WHERE record_key IN (SELECT record_key FROM {scope});
                INSERT INTO linked_records {hashes('_resolved_links')};
-               DROP TABLE _resolved_links; DROP TABLE _settled""")
+               DROP TABLE _resolved_links; DROP TABLE _settled; DROP TABLE _inside_edges""")
 
 
-def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scope: str | None = None) -> None:
+def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, inside_edges: str,
+                   scope: str | None = None) -> None:
     """`_settled(key_l, key_r)`: the pairs inside a person just built (of `scope`) that the
-    next run on the same records would keep and remember, and whose keeping moves nothing.
+    next run on the same records would keep and remember, and whose keeping moves nothing;
+    `inside_edges`: the clustering's edges inside its persons (key_l, key_r, candidate, evidence).
 
     The next run keeps every pair of two unchanged records of one person that no veto and
     no analyst's `different` holds apart (`_keep_earlier_links`). Remembered now, a run on
@@ -455,8 +456,7 @@ def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scop
     does not look for those anyway. Only the vetoes' levels are computed, for every pair
     inside a person."""
     keep = keep_link_probability(threshold, settings)
-    vetoed = {name for name, _ in settings.vetoes}
-    gammas = ", ".join(gamma_sql(settings.comparison(name)) for name in sorted(vetoed)) or "0 AS no_veto"
+    vetoed = tuple(settings.comparison(name) for name in sorted({name for name, _ in settings.vetoes}))
     db.run(
         f"""
         CREATE OR REPLACE TEMP TABLE _settled AS
@@ -467,16 +467,9 @@ def _settled_pairs(db: Engine, threshold: float, settings: LinkageSettings, scop
             WHERE {in_scope_sql(scope, 'x.record_key')}
         ), firm AS (
             -- Records whose confidence is their best candidate with evidence inside their person.
-            SELECT DISTINCT k AS record_key FROM (
-                SELECT e.key_l AS k, e.key_r AS o FROM _edges e WHERE e.candidate AND e.evidence
-                UNION ALL SELECT e.key_r, e.key_l FROM _edges e WHERE e.candidate AND e.evidence) e
-            JOIN clusters x ON x.record_key = e.k JOIN clusters y ON y.record_key = e.o
-            WHERE x.cluster_key = y.cluster_key
-        ), levels AS (
-            SELECT p.key_l, p.key_r, p.confidence, {gammas} FROM inside p
-            JOIN {settings.table} l ON l.record_key = p.key_l
-            JOIN {settings.table} r ON r.record_key = p.key_r
-        )
+            SELECT key_l AS record_key FROM {inside_edges} WHERE candidate AND evidence
+            UNION SELECT key_r FROM {inside_edges} WHERE candidate AND evidence
+        ), levels AS ({levels_sql(settings, 'inside', vetoed, ', p.confidence')})
         SELECT v.key_l, v.key_r FROM levels v
         LEFT JOIN (SELECT DISTINCT key_l, key_r FROM review_decisions WHERE decision = 'different') d
                ON d.key_l = v.key_l AND d.key_r = v.key_r

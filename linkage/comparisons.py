@@ -48,17 +48,24 @@ def term_frequency_columns(settings: LinkageSettings) -> list[tuple[Comparison, 
     return list(seen.values())
 
 
-def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
-    """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
-    for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
-    gammas = ",\n    ".join(gamma_sql(c) for c in settings.comparisons)
-    tf_values = "".join(
-        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, column in term_frequency_columns(settings)
-    )
+def levels_sql(settings: LinkageSettings, pairs: str, comparisons: tuple[Comparison, ...], extra: str = "") -> str:
+    """SELECT key_l, key_r, the gamma_* of `comparisons` and the `extra` columns (over the
+    pair `p` and its records `l`, `r`) for the pairs in `pairs` (a table or sub-query
+    with key_l, key_r)."""
+    gammas = ",\n    ".join(gamma_sql(c) for c in comparisons) or "0 AS no_comparison"
     return f"""
     SELECT p.key_l, p.key_r,
-        {gammas}{tf_values}
+        {gammas}{extra}
     FROM {pairs} p
     JOIN {settings.table} l ON l.record_key = p.key_l
     JOIN {settings.table} r ON r.record_key = p.key_r
     """
+
+
+def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
+    """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
+    for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
+    tf_values = "".join(
+        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, column in term_frequency_columns(settings)
+    )
+    return levels_sql(settings, pairs, settings.comparisons, tf_values)

@@ -205,7 +205,7 @@ def test_a_delta_run_resolves_only_the_persons_it_can_touch_and_writes_what_reso
 
 
 def test_a_full_run_leaves_a_state_that_a_run_on_the_same_records_resolves_no_more_of_than_any_later_one(state):
-    """A full run remembers every pair inside its persons that the next run would keep, so
+    """A full run remembers the pairs inside its persons that the next run would keep, so
     the first delta after it (nothing new) resolves what every later one does: the
     analysts' records and what they reach, not every person with a pair below the
     threshold (a fifth of the records at a million persons, before)."""

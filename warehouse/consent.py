@@ -104,8 +104,7 @@ def _own_records(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pers
             -- (`relinked_pairs`) exist only in runs with a history, and a rerun must say the same.
             SELECT p.key_l, p.key_r FROM scored_pairs p
             JOIN _members a ON a.record_key = p.key_l JOIN _members b ON b.record_key = p.key_r
-            WHERE a.golden_id = b.golden_id AND {within('a.golden_id', persons)} AND {person_level_sql(settings)}
-              AND {_of_rebuilt('p.key_l', persons)}
+            WHERE a.golden_id = b.golden_id AND {_of_rebuilt('p.key_l', persons)} AND {person_level_sql(settings)}
             UNION ALL
             SELECT d.key_l, d.key_r FROM review_decisions d
             JOIN _members a ON a.record_key = d.key_l JOIN _members b ON b.record_key = d.key_r
@@ -120,9 +119,9 @@ def _own_records(con: duckdb.DuckDBPyConnection, settings: LinkageSettings, pers
 def _of_rebuilt(column: str, persons: str | None) -> str:
     """A condition on `column` (a record key of a pair): a record of a rebuilt person.
 
-    The same as asking the person of the pair's end, which the queries do too, but as a
-    filter on the pairs before any join: a delta run reads the few pairs of the persons it
-    rebuilds instead of joining every scored pair with every record twice."""
+    Asked of the pair's key rather than of its person after the joins, so that it filters
+    the pairs before any join: a delta run reads the few pairs of the persons it rebuilds
+    instead of joining every scored pair with every record twice."""
     if not persons:
         return "TRUE"
     return f"{column} IN (SELECT record_key FROM _members WHERE golden_id IN (SELECT golden_id FROM {persons}))"
@@ -160,7 +159,7 @@ def _decisions(con: duckdb.DuckDBPyConnection, doubt_threshold: float, sure_thre
         JOIN _members b ON b.record_key = p.other_key
         JOIN decided d ON d.record_key = p.other_key
         WHERE p.match_probability >= {float(doubt_threshold)} AND a.golden_id <> b.golden_id
-          AND d.decision IN ('no', 'pending') AND {within('a.golden_id', persons)}
+          AND d.decision IN ('no', 'pending')
         UNION ALL
         -- The suppression list: an opt-out of any of the person's addresses, wherever it is,
         -- matched as standardised and as written (an address linkage cannot standardise, such
