@@ -1,8 +1,9 @@
 """Delta linking: a run compares, scores and re-resolves only what changed since the last one.
 
-Each run standardises every record (`linkage.features.build_features`: several of its
-rules look across all records, e.g. which names are mostly surnames) and hashes each
-feature row (`linkage.feature_hash`). The delta is the records whose hash is new, different or gone since the last
+Each run standardises the records a delivery changed and those the change reaches
+(`linkage.features.build_features`, `linkage.feature_scope`: several of its rules look
+across all records, e.g. which names are mostly surnames) and hashes each feature row
+(`linkage.feature_hash`). The delta is the records whose hash is new, different or gone since the last
 run (`linkage_feature_hashes`); a record whose comparison values moved because of
 another record (its mailbox became a household's) is in it too, since its row changed.
 

@@ -7,12 +7,16 @@ algorithm SQL lacks (E.164 via phonenumbers, Kölner Phonetik) runs in Python, o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from linkage.feature_hash import FEATURE_HASH, hash_of_columns_sql, refresh_feature_hash
+from linkage.feature_scope import (can_build_in_part, drop_scope_tables, find_changed_inputs, forget_build,
+                                   names_of_everyone, remember_everything, remember_part, scope_of_names,
+                                   staged_inputs_sql, stored)
 from linkage.name_variants import VARIANTS_OF_SQL, learn_first_name_variants, learn_variant_pairs, stored_variants_exist
 from linkage.names import fold_sql, koelner_phonetik
 from sources.identifiers import e164, email_key_sql
@@ -37,12 +41,12 @@ _EMAIL_LOCAL = ("CASE WHEN split_part({0}, '@', 2) = 'gmail.com' "
 FEATURES_SQL = f"""
 CREATE OR REPLACE TEMP TABLE linkage_features AS
 WITH base AS (
-    SELECT s.*, x.birth_date,
+    SELECT s.*,
         {_name_sql('s.first_name')} AS first_name_std,
         {_name_sql('s.last_name')} AS last_name_std,
         nullif(trim(regexp_replace({fold_sql('s.street')}, '[.,]', ' ', 'g')), '') AS street_folded,
         {email_key_sql('s.email')} AS email_lower
-    FROM staged_records s LEFT JOIN staged_sensitive x USING (record_key)
+    FROM (__STAGED_INPUTS__) s
 ), street AS (
     SELECT *,
         CASE WHEN regexp_matches(street_folded, '{_STREET_SPLIT}')
@@ -87,6 +91,11 @@ FROM mail
 """
 
 
+def features_sql(scope: str | None = None) -> str:
+    """`FEATURES_SQL` over the staged records in `scope` (a table of record keys), or all."""
+    return FEATURES_SQL.replace("__STAGED_INPUTS__", staged_inputs_sql(scope))
+
+
 def _number_shape(column: str) -> str:
     return f"regexp_replace({column}, '[0-9]', '9', 'g')"
 
@@ -99,15 +108,16 @@ def _phonetic_codes(con: duckdb.DuckDBPyConnection, column: str, table: str) -> 
     con.unregister("_codes")
 
 
-def _create_name_roles(con: duckdb.DuckDBPyConnection, table: str, spelling: str, min_length: int = 1) -> None:
+def _create_name_roles(con: duckdb.DuckDBPyConnection, table: str, spelling: str, min_length: int = 1,
+                       names: str = "linkage_features") -> None:
     """`table(name, as_first, as_last)`: how often each name is given as a first name and
-    as a surname across all records, names spelled by `spelling` (a format string)."""
+    as a surname across all records (of `names`), names spelled by `spelling` (a format string)."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT name, count(*) FILTER (WHERE role = 'first') AS as_first, count(*) FILTER (WHERE role = 'last') AS as_last
-        FROM (SELECT {spelling.format('first_name_std')} AS name, 'first' AS role FROM linkage_features
-              UNION ALL SELECT {spelling.format('last_name_std')}, 'last' FROM linkage_features)
+        FROM (SELECT {spelling.format('first_name_std')} AS name, 'first' AS role FROM {names}
+              UNION ALL SELECT {spelling.format('last_name_std')}, 'last' FROM {names})
         WHERE length(name) >= {min_length} GROUP BY name
         """
     )
@@ -127,7 +137,7 @@ def _mostly_surname(roles: str = "") -> str:
 _MOSTLY_FIRST_NAME = "as_first >= 3 * (as_last + 1)"
 
 
-def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
+def _put_swapped_names_back(con: duckdb.DuckDBPyConnection, names: str = "linkage_features") -> None:
     """`Müller, Sabine` typed the wrong way round, and `Thorsten` alone typed as a surname:
     the names take the places the whole data gives them.
 
@@ -138,9 +148,10 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     `Andi Wannwirth` in the newsletter). A lone name in the surname field that is mostly a
     first name becomes the first name (`Herr Günter`, `Thorsten` as an agent typed them).
     The data itself says which names are which, for any language; a name seen too rarely to
-    tell is left as it is (the comparisons still notice a swap).
+    tell is left as it is (the comparisons still notice a swap). `names`: the table of every
+    record's names (its `first_name_std`, `last_name_std`) the rule reads and corrects.
     """
-    _create_name_roles(con, "_name_roles", "{}")
+    _create_name_roles(con, "_name_roles", "{}", names=names)
     # The few records to swap first, then one UPDATE from them: a join condition with a
     # subquery per row made the UPDATE the slowest part of standardising.
     con.execute(
@@ -153,7 +164,7 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
                    -- names, as this record's first name, so being there says nothing.)
                    CASE WHEN {_mostly_surname()} OR NOT contains(f.first_name_std, ' ')
                         THEN f.first_name_std ELSE split_part(f.first_name_std, ' ', 1) END AS first_as_known
-            FROM linkage_features f LEFT JOIN _name_roles w ON w.name = f.first_name_std
+            FROM {names} f LEFT JOIN _name_roles w ON w.name = f.first_name_std
             WHERE f.first_name_std IS NOT NULL AND f.last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
         )
         SELECT record_key, first_name_std, last_name_std, first_as_known = first_name_std AS whole_name_known
@@ -162,13 +173,13 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
         WHERE {_mostly_surname('k')}
            OR (k.as_last >= 1 AND k.as_first = CASE WHEN t.first_as_known = t.first_name_std THEN 1 ELSE 0 END)
         UNION ALL
-        SELECT record_key, NULL, last_name_std, true FROM linkage_features
+        SELECT record_key, NULL, last_name_std, true FROM {names}
         WHERE first_name_std IS NULL AND last_name_std IN (SELECT name FROM _name_roles WHERE {_MOSTLY_FIRST_NAME})
         """
     )
     con.execute(
-        """
-        UPDATE linkage_features f SET first_name_std = replace(s.last_name_std, '-', ' '),
+        f"""
+        UPDATE {names} f SET first_name_std = replace(s.last_name_std, '-', ' '),
             -- A double surname's hyphen became a space in the first-name field.
             last_name_std = CASE WHEN s.whole_name_known THEN s.first_name_std ELSE replace(s.first_name_std, ' ', '-') END
         FROM _swapped s WHERE f.record_key = s.record_key
@@ -178,16 +189,17 @@ def _put_swapped_names_back(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE _name_roles")
 
 
-def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
+def _names_from_mailbox(con: duckdb.DuckDBPyConnection, names: str = "linkage_features") -> None:
     """A record without a first or last name gets it from its mailbox when the mailbox is
     made of names the data knows in that role: `ljiljana.ackerbach@` next to the surname
     `Ackerbach` says `Ljiljana`; a name-less `andreaskoppbach17@` says `Andreas Koppbach`.
 
     Only names other records carry count (a first name must be used mostly as one, a
     surname likewise), so `familie.` or `info` never become a name. The names are for
-    comparison only: the golden record shows what the person typed.
+    comparison only: the golden record shows what the person typed. `names`: the table of
+    every record's names, mailbox letters and `*_from_mailbox` marks the rule reads and fills.
     """
-    _create_name_roles(con, "_roles", _LETTERS, min_length=3)
+    _create_name_roles(con, "_roles", _LETTERS, min_length=3, names=names)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _mailbox_names AS
@@ -195,7 +207,7 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
             -- The names it has, in letters only, as the mailbox would spell them.
             SELECT record_key, {_LETTERS.format('first_name_std')} AS f, {_LETTERS.format('last_name_std')} AS l,
                    email_letters AS e
-            FROM linkage_features
+            FROM {names}
             WHERE email_letters IS NOT NULL AND (first_name_std IS NULL OR last_name_std IS NULL)
         ), cuts AS (
             -- Every way to cut the mailbox's letters in two, both parts at least 3 letters.
@@ -253,10 +265,10 @@ def _names_from_mailbox(con: duckdb.DuckDBPyConnection) -> None:
         """
     )
     con.execute(
-        """
+        f"""
         -- Which of the two names the mailbox gave (the other may be typed): two names read
         -- from two mailboxes compare otherwise than two typed ones (linkage/settings.py).
-        UPDATE linkage_features f SET first_name_std = coalesce(f.first_name_std, m.first_found),
+        UPDATE {names} f SET first_name_std = coalesce(f.first_name_std, m.first_found),
                                       last_name_std = coalesce(f.last_name_std, m.last_found),
                                       names_from_mailbox = true,
                                       first_from_mailbox = f.first_name_std IS NULL AND m.first_found IS NOT NULL,
@@ -310,32 +322,85 @@ def _mark_shared_mailboxes(con: duckdb.DuckDBPyConnection) -> None:
                 f"({_SHARED_MAILBOXES_SQL.format(table='linkage_features')}), false)")
 
 
+# The rows just built (the temporary `linkage_features`), each with its learned first-name variants.
+_WITH_VARIANTS = """SELECT l.*, v.names AS first_name_variants FROM temp.main.linkage_features l
+                    LEFT JOIN _variants_of v ON v.name = l.first_name_key"""
+
+
 def _finish(con: duckdb.DuckDBPyConnection) -> None:
     """`_built_features`: the built features with each row's learned first-name variants,
     its shared-mailbox mark and, last, its `feature_hash`, in one pass (an UPDATE of every
     row for each of the first two, then a copy to add the hash, took twice as long)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _variants_of AS {VARIANTS_OF_SQL}")
-    with_variants = """SELECT l.*, v.names AS first_name_variants FROM temp.main.linkage_features l
-                       LEFT JOIN _variants_of v ON v.name = l.first_name_key"""
     # Only an address two records give can be shared.
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS
-        WITH given AS ({with_variants} WHERE l.email_std IN (
+        WITH given AS ({_WITH_VARIANTS} WHERE l.email_std IN (
             SELECT email_std FROM temp.main.linkage_features GROUP BY email_std HAVING count(*) > 1))
         {_SHARED_MAILBOXES_SQL.format(table="given")}
         """
     )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _built_features AS {_marked_and_hashed(con, _WITH_VARIANTS)}")
+    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes; DROP TABLE _variants_of")
+
+
+def _marked_and_hashed(con: duckdb.DuckDBPyConnection, rows: str) -> str:
+    """SQL: `rows` (the built columns and the variants) with the mark of `_shared_mailboxes` and the row's hash."""
     columns = [*table_columns(con, "linkage_features", "temp"), "first_name_variants", "email_shared"]
+    return f"""SELECT *, {hash_of_columns_sql(columns)} AS {FEATURE_HASH} FROM (
+                   SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS email_shared
+                   FROM ({rows}))"""
+
+
+# The columns the household rule (`_SHARED_MAILBOXES_SQL`) reads.
+_MAILBOX_RULE_COLUMNS = ("record_key, email_std, names_from_mailbox, first_name_std, last_name_std, first_name_variants, "
+                         "first_name_key, first_name_forms, first_name_initials")
+
+
+def _finish_in_part(con: duckdb.DuckDBPyConnection) -> None:
+    """`_finish` for a build in part: `_built_features` holds the rows of `_scope` and, beside
+    them, the stored rows of other records whose household mark moved (an address a
+    rebuilt or gone record gives or gave), with their hash anew."""
+    features = stored("linkage_features", con)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _variants_of AS {VARIANTS_OF_SQL}")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _addresses AS
+        SELECT email_std FROM temp.main.linkage_features WHERE email_std IS NOT NULL
+        UNION SELECT email_std FROM {features} WHERE email_std IS NOT NULL
+            AND (record_key IN (SELECT record_key FROM _scope) OR record_key IN (SELECT record_key FROM _gone))
+        """
+    )
+    # Everyone who gives one of those addresses now: the rows built and the stored rows of the others.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _mail_group AS
+        SELECT {_MAILBOX_RULE_COLUMNS} FROM ({_WITH_VARIANTS}) WHERE email_std IN (SELECT email_std FROM _addresses)
+        UNION ALL
+        SELECT {_MAILBOX_RULE_COLUMNS} FROM {features} WHERE email_std IN (SELECT email_std FROM _addresses)
+            AND record_key NOT IN (SELECT record_key FROM _scope) AND record_key NOT IN (SELECT record_key FROM _gone)
+        """
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS {_SHARED_MAILBOXES_SQL.format(table='_mail_group')}")
+    columns = table_columns(con, "linkage_features")
+    kept = ", ".join(f'"{c}"' for c in columns if c not in ("email_shared", FEATURE_HASH))
+    remarked = f"""
+        SELECT {kept}, now_shared AS email_shared FROM (
+            SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS now_shared FROM {features}
+            WHERE email_std IN (SELECT email_std FROM _addresses)
+              AND record_key NOT IN (SELECT record_key FROM _scope) AND record_key NOT IN (SELECT record_key FROM _gone))
+        WHERE now_shared <> email_shared"""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _built_features AS
-        SELECT *, {hash_of_columns_sql(columns)} AS {FEATURE_HASH} FROM (
-            SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS email_shared
-            FROM ({with_variants}))
+        {_marked_and_hashed(con, _WITH_VARIANTS)}
+        UNION ALL BY NAME
+        SELECT *, {hash_of_columns_sql(columns)} AS {FEATURE_HASH} FROM ({remarked})
         """
     )
-    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes; DROP TABLE _variants_of")
+    con.execute("DROP TABLE temp.main.linkage_features; DROP TABLE _shared_mailboxes; DROP TABLE _variants_of; "
+                "DROP TABLE _addresses; DROP TABLE _mail_group")
 
 
 def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
@@ -364,10 +429,30 @@ def _remember_parsed_phones(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE TEMP TABLE _known_phones AS {source}")
 
 
-def build_features(con: duckdb.DuckDBPyConnection) -> int:
-    """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`."""
+@dataclass
+class FeatureBuild:
+    records: int
+    # The rows built anew: every record's, or a build in part's scope (linkage/feature_scope.py).
+    rebuilt: int
+    in_part: bool
+
+
+def build_features(con: duckdb.DuckDBPyConnection, everything: bool = False) -> FeatureBuild:
+    """(Re)build `linkage_features` from `staged_records` and `staged_sensitive`: only the
+    records a delivery changed and those the change reaches when the stored features allow
+    it (linkage/feature_scope.py), else, or with `everything`, every record."""
     _remember_parsed_phones(con)
-    con.execute(FEATURES_SQL)
+    in_part = not everything and can_build_in_part(con)
+    rebuilt = _build_in_part(con) if in_part else _build_everything(con)
+    records = con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
+    return FeatureBuild(records, rebuilt, in_part)
+
+
+def _build_everything(con: duckdb.DuckDBPyConnection) -> int:
+    con.execute(features_sql())
+    # The names as typed, before the rules across records move them: a later build in part
+    # runs those rules again over everyone's (linkage/feature_scope.py).
+    con.execute("CREATE OR REPLACE TEMP TABLE _typed AS SELECT record_key, first_name_std, last_name_std FROM linkage_features")
     # The two steps that look across all records change names; what is derived from the
     # names comes after them, in one pass.
     _put_swapped_names_back(con)
@@ -375,8 +460,48 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
     _derive_keys(con)
     learn_variant_pairs(con)
     _finish(con)
+    rebuilt = con.execute("SELECT count(*) FROM _built_features").fetchall()[0][0]
+    # The bookkeeping goes first and comes back last: a build that stops half-way leaves
+    # none, and the next one builds everything.
+    forget_build(con)
     _store(con)
-    return con.execute("SELECT count(*) FROM linkage_features").fetchall()[0][0]
+    remember_everything(con, "_typed")
+    con.execute("DROP TABLE _typed")
+    return rebuilt
+
+
+def _build_in_part(con: duckdb.DuckDBPyConnection) -> int:
+    """The build of linkage/feature_scope.py: the same rows as `_build_everything`'s, built
+    for the records whose inputs or names moved. Returns how many were built."""
+    find_changed_inputs(con)
+    con.execute(features_sql("_typed_scope"))
+    con.execute("CREATE OR REPLACE TEMP TABLE _typed AS SELECT record_key, first_name_std, last_name_std FROM linkage_features")
+    # The rules across records over everyone's names alone, then the rows whose names moved built too.
+    names_of_everyone(con, "temp.main.linkage_features")
+    _put_swapped_names_back(con, "_names")
+    _names_from_mailbox(con, "_names")
+    scope_of_names(con)
+    con.execute(features_sql("_scope"))
+    con.execute(
+        """
+        UPDATE linkage_features f SET first_name_std = n.first_name_std, last_name_std = n.last_name_std,
+            names_from_mailbox = n.names_from_mailbox, first_from_mailbox = n.first_from_mailbox,
+            last_from_mailbox = n.last_from_mailbox
+        FROM _names n WHERE f.record_key = n.record_key
+        """
+    )
+    _derive_keys(con)
+    learn_variant_pairs(con)
+    _finish_in_part(con)
+    rebuilt = con.execute("SELECT count(*) FROM _built_features").fetchall()[0][0]
+    forget_build(con)
+    store(con, "linkage_features", "_built_features", "record_key", compare=FEATURE_HASH,
+          within="t.record_key IN (SELECT record_key FROM temp.main._built_features) "
+                 "OR t.record_key IN (SELECT record_key FROM _gone)")
+    remember_part(con, "_typed")
+    con.execute("DROP TABLE _typed")
+    drop_scope_tables(con)
+    return rebuilt
 
 
 def _parsed_phones(con: duckdb.DuckDBPyConnection) -> None:

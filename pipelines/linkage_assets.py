@@ -61,7 +61,9 @@ def staged_records(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
 def linkage_features(kundenstamm: KundenstammSettings) -> dg.MaterializeResult:
     metadata: dict[str, dg.MetadataValue] = {}
     with timed(metadata), kundenstamm.warehouse() as con:
-        build_features(con)
+        build = build_features(con, everything=kundenstamm.settings().refit)
+        metadata["features_built"] = dg.MetadataValue.text("in part" if build.in_part else "everything")
+        metadata["feature_rows_rebuilt"] = dg.MetadataValue.int(build.rebuilt)
         metadata.update(table_metadata(con, "linkage_features"))
     return dg.MaterializeResult(metadata=metadata)
 

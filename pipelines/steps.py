@@ -46,7 +46,7 @@ def run_all_steps(settings: Settings, run_at: datetime | None = None, publish_re
             # Before linkage, so this run links the same records as every later one.
             ("erasure", lambda: apply_erasure_requests(con, run_at, settings.match_threshold)),
             ("staging", lambda: build_staged_records(con)),
-            ("features", lambda: build_features(con)),
+            ("features", lambda: build_features(con, everything=settings.refit)),
             ("blocking", lambda: build_pairs(
                 con, GERMAN_SETTINGS, plan_linkage(con, GERMAN_SETTINGS, run_at, **settings.refit_policy()), run_at,
                 settings.engine_choice())),

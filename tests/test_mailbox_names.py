@@ -9,21 +9,12 @@ import pytest
 from linkage.comparisons import NULL_LEVEL, gamma_sql
 from linkage.features import build_features
 from linkage.settings import GERMAN_SETTINGS
-from sources.staging import STAGED_COLUMNS
-
-TYPES = {"email_bounced": "BOOLEAN", "revenue": "DOUBLE", "consent_at": "TIMESTAMP", "first_seen_at": "TIMESTAMP",
-         "last_seen_at": "TIMESTAMP", "record_updated_at": "TIMESTAMP", "line_number": "BIGINT"}
-
+from tests.staged import stage_accounts
 
 def _staged(records: list[tuple[str, str | None, str | None, str | None]]) -> duckdb.DuckDBPyConnection:
     """(record_key, first_name, last_name, email) staged as shop accounts and standardised."""
     con = duckdb.connect()
-    columns = ", ".join(f"{c} {TYPES.get(c, 'VARCHAR')}" for c in STAGED_COLUMNS)
-    con.execute(f"CREATE TABLE staged_records ({columns})")
-    con.execute("CREATE TABLE staged_sensitive (record_key VARCHAR, birth_date DATE, interests VARCHAR, notes VARCHAR)")
-    for key, first, last, email in records:
-        con.execute("INSERT INTO staged_records (record_key, source, source_record_id, first_name, last_name, email) "
-                    "VALUES (?, 'shop', ?, ?, ?, ?)", [key, key.split(":")[1], first, last, email])
+    stage_accounts(con, records)
     build_features(con)
     return con
 

@@ -24,6 +24,7 @@ import pandas as pd
 from linkage.blocking import build_candidate_pairs
 from linkage.clustering import build_clusters
 from linkage.delta import relink_with_stored_model
+from linkage.feature_scope import INPUTS_TABLE, forget_build
 from linkage.features import build_features
 from linkage.model import score_pairs
 from linkage.model_store import usable_model
@@ -45,7 +46,7 @@ CREATE TABLE IF NOT EXISTS erased_identifiers (kind VARCHAR, hash VARCHAR);
 RAW_ID_COLUMNS = {"shop": "customer_id", "newsletter": "subscriber_id", "hotline": "ticket_id", "pos": "Kartennummer"}
 RECORD_TABLES = ("staged_records", "staged_sensitive", "linkage_features", "clusters", "golden_membership",
                  "golden_record_fingerprints", "linked_records", "linkage_feature_hashes", "linkage_delta",
-                 "golden_record_inputs", "golden_consent_evidence")
+                 "golden_record_inputs", "golden_consent_evidence", INPUTS_TABLE)
 PAIR_TABLES = ("candidate_pairs", "scored_pairs", "review_queue", "review_decisions", "linked_pairs", "relinked_pairs",
                "delta_candidate_pairs", "linkage_links_before_run")
 GOLDEN_TABLES = ("golden_customers", "golden_customers_previous", "golden_sources", "golden_provenance",
@@ -182,6 +183,8 @@ def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, mat
                     OR (i.kind = 'record_key' AND contains(r.raw_line, split_part(i.value, ':', 2))))
         """)
         _delete_records(con)
+        # Their addresses no longer mark the others' as a household's: the next features build builds everyone.
+        forget_build(con)
         _run(con, "INSERT INTO erased_identifiers SELECT DISTINCT kind, sha256(value) FROM _identifiers")
         _run(con, "UPDATE golden_ids SET retired_at = ?, retired_reason = 'erased' WHERE golden_id IN (SELECT golden_id FROM _erase_golden)",
              [run_at])
