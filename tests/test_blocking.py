@@ -86,3 +86,33 @@ def test_a_delta_meets_exactly_the_records_it_meets_over_everything(con, cap):
     assert con.execute(touching.format("delta_pairs")).fetchall() == expected
     # r0005 meets its region's 29 (cap 50) or all 119 others (cap 200); x3 meets x2.
     assert len(expected) == (29 if cap == 50 else 119) + 1
+
+
+@pytest.mark.parametrize("own_keys", ["own", "CASE WHEN own IS NOT NULL THEN [own, own || '9'] END"])
+def test_a_delta_meets_exactly_the_records_it_meets_over_everything_on_a_rule_of_two_sides(own_keys):
+    """A quoted number against the accounts' own: a delta record on either side, and a
+    number that too many accounts share (over the block size, counted over all of them)."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        CREATE TABLE people AS SELECT * FROM (VALUES
+            ('a1', NULL, 'N1'), ('a2', NULL, 'N1'), ('a3', NULL, 'N1'), ('a4', NULL, 'N1'),
+            ('b1', NULL, 'N2'), ('b2', NULL, 'N2'), ('b3', NULL, 'N3'), ('b4', NULL, 'N49'),
+            ('c1', 'N2', NULL), ('c2', 'N1', NULL), ('c3', 'N2', NULL), ('c4', 'N3', NULL), ('c5', 'N49', 'N5'),
+            ('c6', 'N5', NULL)
+        ) t(record_key, quoted, own)
+        """
+    )
+    # Callers on one side (c1, c2, c5), an account on the other (b3); c3, c4, c6 and the rest only over everything.
+    con.execute("CREATE TABLE delta AS SELECT * FROM (VALUES ('c1'), ('c2'), ('b3'), ('c5')) t(record_key)")
+    rule = BlockingRule("quoted", "quoted", other_key=own_keys, max_block_size=3)
+    build_candidate_pairs(con, settings(rule))
+    build_candidate_pairs(con, settings(rule), delta="delta", target="delta_pairs")
+    touching = ("SELECT key_l, key_r FROM {} WHERE key_l IN (SELECT record_key FROM delta) "
+                "OR key_r IN (SELECT record_key FROM delta) ORDER BY ALL")
+    expected = con.execute(touching.format("candidate_pairs")).fetchall()
+    assert con.execute(touching.format("delta_pairs")).fetchall() == expected
+    # N1's four accounts are over the block size: c2 meets none of them.
+    assert not [p for p in expected if "c2" in p]
+    assert ("b1", "c1") in expected and ("b3", "c4") in expected and ("c5", "c6") in expected
+    con.close()
