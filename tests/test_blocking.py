@@ -72,18 +72,24 @@ def test_the_pair_budget_lowers_the_cap_until_the_rules_fit(con):
     assert 30 <= roomy.max_block_size < 120 and roomy.pairs == 4 * 435 + 3
 
 
+def _pairs_touching_the_delta(con: duckdb.DuckDBPyConnection, rule: BlockingRule) -> tuple[list, list]:
+    """The pairs with a record of the table `delta`: of the blocking over everything, and of the delta's own."""
+    build_candidate_pairs(con, settings(rule))
+    build_candidate_pairs(con, settings(rule), delta="delta", target="delta_pairs")
+    touching = ("SELECT key_l, key_r FROM {} WHERE key_l IN (SELECT record_key FROM delta) "
+                "OR key_r IN (SELECT record_key FROM delta) ORDER BY ALL")
+    return (con.execute(touching.format("candidate_pairs")).fetchall(),
+            con.execute(touching.format("delta_pairs")).fetchall())
+
+
 @pytest.mark.parametrize("cap", [50, 200])
 def test_a_delta_meets_exactly_the_records_it_meets_over_everything(con, cap):
     # One record of a refined region, one of the rare pairs, and a record whose key no one else has.
     con.execute("INSERT INTO people VALUES ('z0', 'alone', '10')")
     con.execute("CREATE TABLE delta AS SELECT * FROM (VALUES ('r0005'), ('x3'), ('z0')) t(record_key)")
     rule = BlockingRule("name", "name", max_block_size=cap, refine_by=("region",), min_block_size=10)
-    build_candidate_pairs(con, settings(rule))
-    build_candidate_pairs(con, settings(rule), delta="delta", target="delta_pairs")
-    touching = ("SELECT key_l, key_r FROM {} WHERE key_l IN (SELECT record_key FROM delta) "
-                "OR key_r IN (SELECT record_key FROM delta) ORDER BY ALL")
-    expected = con.execute(touching.format("candidate_pairs")).fetchall()
-    assert con.execute(touching.format("delta_pairs")).fetchall() == expected
+    expected, delta_pairs = _pairs_touching_the_delta(con, rule)
+    assert delta_pairs == expected
     # r0005 meets its region's 29 (cap 50) or all 119 others (cap 200); x3 meets x2.
     assert len(expected) == (29 if cap == 50 else 119) + 1
 
@@ -105,13 +111,8 @@ def test_a_delta_meets_exactly_the_records_it_meets_over_everything_on_a_rule_of
     )
     # Callers on one side (c1, c2, c5), an account on the other (b3); c3, c4, c6 and the rest only over everything.
     con.execute("CREATE TABLE delta AS SELECT * FROM (VALUES ('c1'), ('c2'), ('b3'), ('c5')) t(record_key)")
-    rule = BlockingRule("quoted", "quoted", other_key=own_keys, max_block_size=3)
-    build_candidate_pairs(con, settings(rule))
-    build_candidate_pairs(con, settings(rule), delta="delta", target="delta_pairs")
-    touching = ("SELECT key_l, key_r FROM {} WHERE key_l IN (SELECT record_key FROM delta) "
-                "OR key_r IN (SELECT record_key FROM delta) ORDER BY ALL")
-    expected = con.execute(touching.format("candidate_pairs")).fetchall()
-    assert con.execute(touching.format("delta_pairs")).fetchall() == expected
+    expected, delta_pairs = _pairs_touching_the_delta(con, BlockingRule("quoted", "quoted", other_key=own_keys, max_block_size=3))
+    assert delta_pairs == expected
     # N1's four accounts are over the block size: c2 meets none of them.
     assert not [p for p in expected if "c2" in p]
     assert ("b1", "c1") in expected and ("b3", "c4") in expected and ("c5", "c6") in expected
