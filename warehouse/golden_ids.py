@@ -201,7 +201,9 @@ def _assign_ids(con: duckdb.DuckDBPyConnection, run_at: datetime) -> int:
         """
     )
     created = con.execute("SELECT (SELECT count(*) FROM _assigned) - (SELECT count(*) FROM _kept)").fetchall()[0][0]
-    con.execute("INSERT INTO golden_ids SELECT golden_id, ?, NULL, NULL FROM _assigned WHERE golden_id NOT IN (SELECT golden_id FROM golden_ids)", [run_at])
+    # Only a minted id can be new (a kept one is a live id of golden_ids): the few minted
+    # rows, not every person's, are looked up among all ids.
+    con.execute("INSERT INTO golden_ids SELECT golden_id, ?, NULL, NULL FROM _minted WHERE golden_id NOT IN (SELECT golden_id FROM golden_ids)", [run_at])
     return created
 
 
