@@ -41,9 +41,12 @@ BUILD_TABLE = "linkage_feature_build"
 FEATURE_INPUT_COLUMNS = ("source", "source_record_id", "salutation", "first_name", "last_name", "email",
                          "email_bounced", "phone", "street", "postal_code", "city", "country", "customer_number_ref")
 # The code that makes features: a change to any of it builds everything once.
-_CODE = [Path(__file__).with_name(name) for name in ("features.py", "feature_scope.py", "names.py", "name_variants.py")]
+# (With the DuckDB version: its functions fold, split and compare the values.)
+_CODE = [Path(__file__).with_name(name) for name in ("features.py", "feature_scope.py", "feature_hash.py", "names.py",
+                                                      "name_variants.py")]
 _CODE += [Path(__file__).parent / "data" / "first_name_forms.csv",
-          Path(__file__).parent.parent / "sources" / "identifiers.py"]
+          Path(__file__).parent.parent / "sources" / "identifiers.py",
+          Path(__file__).parent.parent / "sources" / "differences.py"]
 
 
 def staged_inputs_sql(scope: str | None = None) -> str:
@@ -72,7 +75,7 @@ def stored(table: str, con: duckdb.DuckDBPyConnection) -> str:
 def build_version(con: duckdb.DuckDBPyConnection, variants: str) -> str:
     """The code's hash and the content of the first-name variants table `variants` (the
     features carry each name's learned variants, and the household marks depend on them)."""
-    code = hashlib.sha256(b"".join(path.read_bytes() for path in _CODE)).hexdigest()[:16]
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in _CODE) + duckdb.__version__.encode()).hexdigest()[:16]
     pairs, total = con.execute(f"SELECT count(*), coalesce(sum(hash(name_a, name_b)), 0) FROM {variants}").fetchall()[0]
     return f"{code}:{pairs}:{total}"
 
@@ -84,9 +87,10 @@ def can_build_in_part(con: duckdb.DuckDBPyConnection) -> bool:
     built = con.execute(f"SELECT version FROM {BUILD_TABLE}").fetchall()
     if [row[0] for row in built] != [build_version(con, STORED_VARIANTS)]:
         return False
-    # A row removed from one and not the other (by hand, or code before this) is no state to build on.
-    inputs, features = con.execute(
-        f"SELECT (SELECT count(*) FROM {INPUTS_TABLE}), (SELECT count(*) FROM {stored('linkage_features', con)})").fetchall()[0]
+    # A row removed from one and not the other (by hand, or code before this) is no state to
+    # build on: the same keys in both (their count and the sum of their hashes, one column read).
+    keys = "SELECT count(*), coalesce(sum(hash(record_key)), 0) FROM {}"
+    inputs, features = (con.execute(keys.format(t)).fetchall()[0] for t in (INPUTS_TABLE, stored("linkage_features", con)))
     return inputs == features
 
 
@@ -124,9 +128,9 @@ def names_of_everyone(con: duckdb.DuckDBPyConnection, built: str) -> None:
     )
 
 
-def scope_of_names(con: duckdb.DuckDBPyConnection) -> int:
+def scope_of_names(con: duckdb.DuckDBPyConnection) -> None:
     """`_scope(record_key)`: `_typed_scope` and every record whose names in `_names` (after
-    the rules across records) differ from its stored row's. Returns its size."""
+    the rules across records) differ from its stored row's."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _scope AS
@@ -134,11 +138,11 @@ def scope_of_names(con: duckdb.DuckDBPyConnection) -> int:
         UNION
         SELECT n.record_key FROM _names n JOIN {stored('linkage_features', con)} f USING (record_key)
         WHERE n.first_name_std IS DISTINCT FROM f.first_name_std OR n.last_name_std IS DISTINCT FROM f.last_name_std
-           OR n.names_from_mailbox <> f.names_from_mailbox OR n.first_from_mailbox <> f.first_from_mailbox
-           OR n.last_from_mailbox <> f.last_from_mailbox
+           OR n.names_from_mailbox IS DISTINCT FROM f.names_from_mailbox
+           OR n.first_from_mailbox IS DISTINCT FROM f.first_from_mailbox
+           OR n.last_from_mailbox IS DISTINCT FROM f.last_from_mailbox
         """
     )
-    return con.execute("SELECT count(*) FROM _scope").fetchall()[0][0]
 
 
 def remember_everything(con: duckdb.DuckDBPyConnection, typed: str) -> None:

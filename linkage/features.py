@@ -1,8 +1,9 @@
 """Standardised comparison values for every staged record (`linkage_features`).
 
-Folding, splitting and cleaning are SQL over all records; only what needs a library or an
-algorithm SQL lacks (E.164 via phonenumbers, Kölner Phonetik) runs in Python, once per
-*distinct* value, and is joined back.
+Folding, splitting and cleaning are SQL over the records built (all of them, or those a
+delivery reaches: linkage/feature_scope.py); only what needs a library or an algorithm SQL
+lacks (E.164 via phonenumbers, Kölner Phonetik) runs in Python, once per *distinct* value,
+and is joined back.
 """
 
 from __future__ import annotations
@@ -410,6 +411,9 @@ def relearn_first_name_variants(con: duckdb.DuckDBPyConnection) -> bool:
     Returns whether anything was learned anew."""
     if not stored_variants_exist(con):
         return False
+    # The rows now carry variants the stored model does not (until the re-fit stores its
+    # own): a run that stops before then leaves no build to continue in part from.
+    forget_build(con)
     con.execute("UPDATE linkage_features SET first_name_variants = NULL")
     learn_first_name_variants(con, use_stored=False)
     _mark_shared_mailboxes(con)
@@ -432,7 +436,8 @@ def _remember_parsed_phones(con: duckdb.DuckDBPyConnection) -> None:
 @dataclass
 class FeatureBuild:
     records: int
-    # The rows built anew: every record's, or a build in part's scope (linkage/feature_scope.py).
+    # The rows written anew: every record's, or a build in part's scope (linkage/feature_scope.py)
+    # and the other rows whose household mark it moved.
     rebuilt: int
     in_part: bool
 

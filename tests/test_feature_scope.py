@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from demo.generate import generate
-from linkage.features import build_features
+from linkage.features import build_features, relearn_first_name_variants
 from linkage.name_variants import STORED_VARIANTS
 from pipelines.steps import run_all_steps
 from tests.generated import deliver, delivery_days
@@ -87,6 +87,14 @@ def test_a_build_in_part_moves_the_untouched_records_another_record_moves_as_a_b
     # Other variants in force (a re-fit learned them): everything is built with them.
     con.execute(f"INSERT INTO {STORED_VARIANTS} (name_a, name_b) VALUES ('andi', 'andreas')")
     assert not build_features(con).in_part
+    assert con.execute("SELECT first_name_variants FROM linkage_features WHERE record_key = 'shop:A0'").fetchall() == [(["andreas"],)]
+
+    # A re-fit relearns the variants into the stored rows (none here) and stops before its
+    # model, and the variants with it, is stored: the next build starts from none of that.
+    relearn_first_name_variants(con)
+    stage_accounts(con, [("shop:N9", "Nora", "Brandt", None)])
+    assert not build_features(con).in_part
+    assert _differences_from_a_build_of_everything(con, path) == {"linkage_features": 0, "linkage_feature_inputs": 0}
     con.close()
 
 

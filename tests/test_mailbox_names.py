@@ -11,6 +11,7 @@ from linkage.features import build_features
 from linkage.settings import GERMAN_SETTINGS
 from tests.staged import stage_accounts
 
+
 def _staged(records: list[tuple[str, str | None, str | None, str | None]]) -> duckdb.DuckDBPyConnection:
     """(record_key, first_name, last_name, email) staged as shop accounts and standardised."""
     con = duckdb.connect()
