@@ -359,6 +359,10 @@ _MAILBOX_RULE_COLUMNS = ("record_key, email_std, names_from_mailbox, first_name_
                          "first_name_key, first_name_forms, first_name_initials")
 
 
+# A stored row the build in part neither rebuilds nor removes.
+_UNTOUCHED = "record_key NOT IN (SELECT record_key FROM _scope) AND record_key NOT IN (SELECT record_key FROM _gone)"
+
+
 def _finish_in_part(con: duckdb.DuckDBPyConnection) -> None:
     """`_finish` for a build in part: `_built_features` holds the rows of `_scope` and, beside
     them, the stored rows of other records whose household mark moved (an address a
@@ -380,7 +384,7 @@ def _finish_in_part(con: duckdb.DuckDBPyConnection) -> None:
         SELECT {_MAILBOX_RULE_COLUMNS} FROM ({_WITH_VARIANTS}) WHERE email_std IN (SELECT email_std FROM _addresses)
         UNION ALL
         SELECT {_MAILBOX_RULE_COLUMNS} FROM {features} WHERE email_std IN (SELECT email_std FROM _addresses)
-            AND record_key NOT IN (SELECT record_key FROM _scope) AND record_key NOT IN (SELECT record_key FROM _gone)
+            AND {_UNTOUCHED}
         """
     )
     con.execute(f"CREATE OR REPLACE TEMP TABLE _shared_mailboxes AS {_SHARED_MAILBOXES_SQL.format(table='_mail_group')}")
@@ -390,7 +394,7 @@ def _finish_in_part(con: duckdb.DuckDBPyConnection) -> None:
         SELECT {kept}, now_shared AS email_shared FROM (
             SELECT *, coalesce(email_std IN (SELECT email_std FROM _shared_mailboxes), false) AS now_shared FROM {features}
             WHERE email_std IN (SELECT email_std FROM _addresses)
-              AND record_key NOT IN (SELECT record_key FROM _scope) AND record_key NOT IN (SELECT record_key FROM _gone))
+              AND {_UNTOUCHED})
         WHERE now_shared <> email_shared"""
     con.execute(
         f"""
@@ -453,11 +457,16 @@ def build_features(con: duckdb.DuckDBPyConnection, everything: bool = False) -> 
     return FeatureBuild(records, rebuilt, in_part)
 
 
+# The names as typed of the rows just built (the temporary `linkage_features`), before the
+# rules across records move them: what `linkage_feature_inputs` keeps.
+_TYPED_SQL = "CREATE OR REPLACE TEMP TABLE _typed AS SELECT record_key, first_name_std, last_name_std FROM linkage_features"
+
+
 def _build_everything(con: duckdb.DuckDBPyConnection) -> int:
     con.execute(features_sql())
     # The names as typed, before the rules across records move them: a later build in part
     # runs those rules again over everyone's (linkage/feature_scope.py).
-    con.execute("CREATE OR REPLACE TEMP TABLE _typed AS SELECT record_key, first_name_std, last_name_std FROM linkage_features")
+    con.execute(_TYPED_SQL)
     # The two steps that look across all records change names; what is derived from the
     # names comes after them, in one pass.
     _put_swapped_names_back(con)
@@ -480,7 +489,7 @@ def _build_in_part(con: duckdb.DuckDBPyConnection) -> int:
     for the records whose inputs or names moved. Returns how many were built."""
     find_changed_inputs(con)
     con.execute(features_sql("_typed_scope"))
-    con.execute("CREATE OR REPLACE TEMP TABLE _typed AS SELECT record_key, first_name_std, last_name_std FROM linkage_features")
+    con.execute(_TYPED_SQL)
     # The rules across records over everyone's names alone, then the rows whose names moved built too.
     names_of_everyone(con, "temp.main.linkage_features")
     _put_swapped_names_back(con, "_names")
