@@ -6,7 +6,8 @@ persons that was most of the golden step's time. (Here, the lowest layer, so tha
 linkage and the golden tables can all use it.) `write_difference` leaves the rows that are the same alone and
 writes only the rows that went, changed or came, so the table ends up with exactly the
 rows of the new content either way (same input, same table; only the physical row order
-may differ, and nothing reads it).
+may differ, and nothing reads it). `write_slice_difference` does the same for the rows of
+one slice of a table without a key (a delta publish's touched persons).
 """
 
 from __future__ import annotations
@@ -44,7 +45,10 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
     A few changed rows (at most one in twenty) are deleted and inserted again, not UPDATEd
     in place: DuckDB's UPDATE of a few thousand rows by a join cost four to six times as
     much (0.2 against 0.05 s for the golden rows of a quiet day at 100,000 persons), and
-    inside one step's transaction the two are one change; many are updated.
+    inside one step's transaction the two are one change; many are updated. (Measured
+    again at a million persons, 2026-12-07: alone, outside a transaction, the UPDATE was
+    the faster, up to ten times in a table with a primary key; inside the golden step's
+    transaction it was the slower: 5.0 s for the changed golden rows against 2.5 s.)
 
     `within`, a condition on `target`'s rows (alias `t`): `content` is the new content of
     only those rows, and every other row stays as it is (a run that rebuilt some persons).
@@ -76,6 +80,36 @@ def write_difference(con: duckdb.DuckDBPyConnection, target: str, content: str, 
         f"WHERE NOT EXISTS (SELECT 1 FROM {target} t WHERE {same_key})").fetchall()[0][0] - reinserted
     con.execute("DROP TABLE _changed_rows")
     return Difference(deleted, updated, inserted)
+
+
+def write_slice_difference(con: duckdb.DuckDBPyConnection, table: str, content: str, within: str,
+                           database: str | None = None) -> Difference:
+    """Make the rows of `table` (in the attached `database`, else the warehouse) that meet
+    `within` (a condition on its columns, unaliased) exactly the rows of `content` (a query
+    or table with `table`'s columns), writing only the rows that differ.
+
+    For tables without a key (the published lookup tables hold a word and a golden id
+    per row): rows are compared whole, NULL equal to NULL, and a row given twice counts
+    twice (`copy` numbers the identical rows on each side). Deleting a row of a table with
+    an index costs an index lookup at commit, so replacing every row of a slice, as a
+    DELETE and INSERT of all of it, cost seconds for rows that mostly stay the same (the
+    published lookup tables at a million persons, `benchmarks/RESULTS.md`)."""
+    qualified = f"{database}.{table}" if database else table
+    columns = table_columns(con, table, database)
+    names = ", ".join(f'"{c}"' for c in columns)
+    same = " AND ".join([f'o."{c}" IS NOT DISTINCT FROM n."{c}"' for c in columns] + ["o.copy = n.copy"])
+    copy = f"row_number() OVER (PARTITION BY {names})"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _slice_old AS SELECT rowid AS row_id, {names}, {copy} AS copy "
+                f"FROM {qualified} WHERE {within}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _slice_new AS SELECT {names}, {copy} AS copy FROM ({content})")
+    deleted = con.execute(
+        f"DELETE FROM {qualified} WHERE rowid IN (SELECT o.row_id FROM _slice_old o ANTI JOIN _slice_new n ON {same})"
+    ).fetchall()[0][0]
+    inserted = con.execute(
+        f"INSERT INTO {qualified} ({names}) SELECT {', '.join(f'n.{c}' for c in names.split(', '))} "
+        f"FROM _slice_new n ANTI JOIN _slice_old o ON {same}").fetchall()[0][0]
+    con.execute("DROP TABLE _slice_old; DROP TABLE _slice_new")
+    return Difference(deleted, 0, inserted)
 
 
 def _shape(con: duckdb.DuckDBPyConnection, database: str, table: str) -> list[tuple]:

@@ -4,7 +4,8 @@ A quiet day changes a few hundred persons, but a full publish writes every custo
 source record and every lookup row again (at a million persons most of a minute). When the
 last published version is the previous run's, scored by the same model, `publish` copies it
 to its temporary file and `apply_changes` rewrites there only the persons whose published
-rows may differ (`find_touched`); the rest of `publish` (checkpoint, fsync, atomic rename) is
+rows may differ (`find_touched`), and of their rows only those that differ
+(`sources/differences.py`, `write_slice_difference`); the rest of `publish` (checkpoint, fsync, atomic rename) is
 the same, so readers still see one version or the next, never half of one. The result is
 the same rows, table by table, as a full publish from the same warehouse
 (tests/test_incremental.py compares them).
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import duckdb
 
-from sources.differences import table_columns
+from sources.differences import table_columns, write_slice_difference
 from warehouse.connection import table_exists
 from warehouse.rebuilt_log import rebuilt_since
 from warehouse.search_index import build_search_index
@@ -222,13 +223,13 @@ def apply_changes(con: duckdb.DuckDBPyConnection, db: str, queries: dict[str, st
                 or set(lookups) != set(LOOKUP_PER_PERSON) | {"lookup_name_postings", "lookup_token_variants",
                                                              "lookup_token_phonetics"}):
             return None
+        # Only the rows that differ: most of a touched person's rows are as they were.
+        touched_rows = "golden_id IN (SELECT golden_id FROM _touched)"
         for table in PER_PERSON:
-            con.execute(f"DELETE FROM {db}.{table} WHERE golden_id IN (SELECT golden_id FROM _touched)")
-            con.execute(f"INSERT INTO {db}.{table} SELECT * FROM ({queries[table]}) "
-                        "WHERE golden_id IN (SELECT golden_id FROM _touched)")
+            write_slice_difference(con, table, f"SELECT * FROM ({queries[table]}) WHERE {touched_rows}",
+                                   touched_rows, database=db)
         for table in LOOKUP_PER_PERSON:
-            con.execute(f"DELETE FROM {db}.{table} WHERE golden_id IN (SELECT golden_id FROM _touched)")
-            con.execute(f"INSERT INTO {db}.{table} SELECT * FROM {TOUCHED_INDEX}.{table}")
+            write_slice_difference(con, table, f"SELECT * FROM {TOUCHED_INDEX}.{table}", touched_rows, database=db)
         _merge_name_words(con, db)
         assignments = ", ".join(f'"{c}" = s."{c}"' for c in PATCHED)
         differs = " OR ".join(f'l."{c}" IS DISTINCT FROM s."{c}"' for c in PATCHED)
