@@ -97,6 +97,7 @@ def write_slice_difference(con: duckdb.DuckDBPyConnection, table: str, content: 
     qualified = f"{database}.{table}" if database else table
     columns = table_columns(con, table, database)
     names = ", ".join(f'"{c}"' for c in columns)
+    new_rows = ", ".join(f'n."{c}"' for c in columns)
     same = " AND ".join([f'o."{c}" IS NOT DISTINCT FROM n."{c}"' for c in columns] + ["o.copy = n.copy"])
     copy = f"row_number() OVER (PARTITION BY {names})"
     con.execute(f"CREATE OR REPLACE TEMP TABLE _slice_old AS SELECT rowid AS row_id, {names}, {copy} AS copy "
@@ -106,7 +107,7 @@ def write_slice_difference(con: duckdb.DuckDBPyConnection, table: str, content: 
         f"DELETE FROM {qualified} WHERE rowid IN (SELECT o.row_id FROM _slice_old o ANTI JOIN _slice_new n ON {same})"
     ).fetchall()[0][0]
     inserted = con.execute(
-        f"INSERT INTO {qualified} ({names}) SELECT {', '.join(f'n.{c}' for c in names.split(', '))} "
+        f"INSERT INTO {qualified} ({names}) SELECT {new_rows} "
         f"FROM _slice_new n ANTI JOIN _slice_old o ON {same}").fetchall()[0][0]
     con.execute("DROP TABLE _slice_old; DROP TABLE _slice_new")
     return Difference(deleted, 0, inserted)

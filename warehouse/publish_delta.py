@@ -196,9 +196,11 @@ def _merge_name_words(con: duckdb.DuckDBPyConnection, db: str) -> None:
         FROM _postings
         """
     )
-    con.execute(f"DELETE FROM {db}.lookup_name_postings WHERE token IN (SELECT token FROM _postings)")
-    con.execute(f"INSERT INTO {db}.lookup_name_postings SELECT token, first_ids, last_ids FROM _postings "
-                "WHERE first_ids IS NOT NULL OR last_ids IS NOT NULL")
+    # The affected words' rows as their difference, as the persons' rows are (a word's ids
+    # are often the same again: a touched person keeps the id).
+    write_slice_difference(con, "lookup_name_postings", "SELECT token, first_ids, last_ids FROM _postings "
+                           "WHERE first_ids IS NOT NULL OR last_ids IS NOT NULL",
+                           "token IN (SELECT token FROM _postings)", database=db)
     for table in ("lookup_token_variants", "lookup_token_phonetics"):
         con.execute(f"DELETE FROM {db}.{table} WHERE token IN (SELECT token FROM _words WHERE existed AND NOT exists_now)")
         con.execute(f"INSERT INTO {db}.{table} SELECT * FROM {TOUCHED_INDEX}.{table} "
