@@ -24,12 +24,15 @@ def any_level_sql(settings: LinkageSettings, levels: tuple[tuple[str, str], ...]
     ) or "false"
 
 
-def tf_value_column(comparison: Comparison) -> str:
-    return f"tf_value_{comparison.name}"
+def tf_value_column(comparison: Comparison, side: str = "l") -> str:
+    """The column of a pair's comparison vector holding one side's value (`l` or `r`)
+    that the comparison's term frequencies are looked up by."""
+    return f"tf_value_{comparison.name}_{side}"
 
 
 def term_frequency_levels(settings: LinkageSettings) -> list[tuple[Comparison, int, str]]:
-    """(comparison, level index, column) for every level weighed by term frequency."""
+    """(comparison, level index, column) for every level weighed by term frequency; a
+    comparison's first such level is its reference (`exact`, see `Level`)."""
     return [
         (comparison, i, level.term_frequency_column)
         for comparison in settings.comparisons
@@ -66,6 +69,7 @@ def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
     """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
     for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
     tf_values = "".join(
-        f",\n    l.{column} AS {tf_value_column(comparison)}" for comparison, column in term_frequency_columns(settings)
+        f",\n    {side}.{column} AS {tf_value_column(comparison, side)}"
+        for comparison, column in term_frequency_columns(settings) for side in ("l", "r")
     )
     return levels_sql(settings, pairs, settings.comparisons, tf_values)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import duckdb
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.comparisons import comparison_vectors_sql, gamma_column, tf_value_column, term_frequency_levels
+from linkage.model import term_frequency_references, term_frequency_weight
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
 
@@ -50,6 +50,9 @@ def explain_pair(
     parameters = con.execute("SELECT * FROM model_parameters").df().set_index(["comparison", "gamma"])
     prior_weight = con.execute("SELECT prior_weight FROM model_prior").fetchall()[0][0]
     tf_levels = {(c.name, i): column for c, i, column in term_frequency_levels(settings)}
+    references = term_frequency_references(settings, {
+        c.name: np.array([float(parameters.loc[(c.name, g), "u"]) for g in range(len(c.levels))])
+        for c in settings.comparisons})
 
     rows = []
     for comparison in settings.comparisons:
@@ -69,13 +72,14 @@ def explain_pair(
         label = str(p["label"])
         column = tf_levels.get((comparison.name, gamma))
         if column:
+            # The more frequent of the two values, as in scoring (`_create_tf_vectors`).
             tf = con.execute(
-                "SELECT tf FROM term_frequencies WHERE column_name = ? AND value = ?",
-                [column, str(vector[tf_value_column(comparison)])],
-            ).fetchall()
-            if tf:
-                weight = math.log2(float(p["m"]) / max(tf[0][0], 1e-9))
-                label = f"{label} (value frequency {tf[0][0]:.2e})"
+                "SELECT max(tf) FROM term_frequencies WHERE column_name = ? AND value IN (?, ?)",
+                [column, *(str(vector[tf_value_column(comparison, side)]) for side in ("l", "r"))],
+            ).fetchall()[0][0]
+            if tf is not None:
+                weight = term_frequency_weight(float(p["m"]), float(p["u"]), references[(comparison.name, gamma)], tf)
+                label = f"{label} (value frequency {tf:.2e})"
         rows.append((comparison.name, label, value_l, value_r, float(p["m"]), float(p["u"]), weight))
     table = pd.DataFrame(rows, columns=["comparison", "level", "value_l", "value_r", "m", "u", "weight"])
     match_weight = prior_weight + float(table["weight"].sum())

@@ -234,12 +234,43 @@ def refine_random_match(con: Connection, start: float, all_pairs: float, max_ite
     return share
 
 
+# A value seen once in a billion counts as seen that often: no level outweighs all others.
+MIN_TERM_FREQUENCY = 1e-9
+
+
+def term_frequency_references(settings: LinkageSettings, u: dict[str, np.ndarray]) -> dict[tuple[str, int], float]:
+    """(comparison, level) -> u of its comparison's reference level, for every level
+    weighed by term frequency (see `term_frequency_weight`)."""
+    references: dict[tuple[str, int], float] = {}
+    first: dict[str, float] = {}
+    for comparison, gamma, _ in term_frequency_levels(settings):
+        first.setdefault(comparison.name, float(u[comparison.name][gamma]))
+        references[(comparison.name, gamma)] = first[comparison.name]
+    return references
+
+
+def term_frequency_weight(m: float, u: float, u_reference: float, tf: float) -> float:
+    """The weight of a term-frequency level for a pair whose more frequent value has
+    frequency `tf`.
+
+    At the reference level (`exact`, u = u_reference) u is the value's own frequency:
+    log2(m / tf). A fuzzy level (`Meier`/`Meyer`) keeps its own m and u and moves by what
+    agreeing exactly on the more frequent of the two spellings would have moved the exact
+    level, log2(u_reference / tf), as Splink adjusts fuzzy levels: a typo in a name
+    thousands bear says little, one in a name three people bear nearly as much as the
+    exact name. (`_evidence_sql` is the same in SQL.)"""
+    tf = max(tf, MIN_TERM_FREQUENCY)
+    if u == u_reference:
+        return math.log2(m / tf)
+    return math.log2(m / u) + math.log2(u_reference) - math.log2(tf)
+
+
 def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> str:
     """Match weight (without prior) of a row of `_tf_vectors`, the parameters inlined.
 
     Agreeing on a rare value is stronger evidence than on a common one: at a term-frequency
-    level, u is the value's own frequency instead of the level's average."""
-    tf_levels = {(c.name, i) for c, i, _ in term_frequency_levels(settings)}
+    level the weight follows the value's own frequency (`term_frequency_weight`)."""
+    references = term_frequency_references(settings, u)
     terms = []
     for comparison in settings.comparisons:
         g = gamma_column(comparison)
@@ -247,9 +278,13 @@ def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[s
         for gamma in range(len(comparison.levels)):
             mi, ui = float(m[comparison.name][gamma]), float(u[comparison.name][gamma])
             weight = f"{math.log2(mi / ui)!r}"
-            if (comparison.name, gamma) in tf_levels:
-                tf = f"tf_{comparison.name}"
-                weight = f"CASE WHEN {tf} IS NOT NULL THEN log2({mi!r} / greatest({tf}, 1e-9)) ELSE {weight} END"
+            if (comparison.name, gamma) in references:
+                tf = f"greatest(tf_{comparison.name}, {MIN_TERM_FREQUENCY!r})"
+                if ui == references[(comparison.name, gamma)]:
+                    tf_weight = f"log2({mi!r} / {tf})"
+                else:
+                    tf_weight = f"{math.log2(mi / ui) + math.log2(references[(comparison.name, gamma)])!r} - log2({tf})"
+                weight = f"CASE WHEN tf_{comparison.name} IS NOT NULL THEN {tf_weight} ELSE {weight} END"
             cases.append(f"WHEN {gamma} THEN {weight}")
         terms.append(f"CASE {g} {' '.join(cases)} ELSE 0 END")
     return " + ".join(terms)
@@ -357,14 +392,18 @@ def refine_by_full_evidence(
 
 
 def _create_tf_vectors(con: Connection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
-    """`_tf_vectors`: `vectors` with each term-frequency level's frequency looked up once."""
+    """`_tf_vectors`: `vectors` with each term-frequency comparison's frequency looked up
+    once, the greater of the two records' values."""
     db = as_engine(con)
     joins, columns = [], []
     for comparison, column in term_frequency_columns(settings):
-        alias = f"t_{comparison.name}"
-        joins.append(f"LEFT JOIN term_frequencies {alias} ON {alias}.column_name = '{column}' "
-                     f"AND {alias}.value = v.{tf_value_column(comparison)}")
-        columns.append(f"{alias}.tf AS tf_{comparison.name}")
+        for side in ("l", "r"):
+            alias = f"t_{comparison.name}_{side}"
+            joins.append(f"LEFT JOIN term_frequencies {alias} ON {alias}.column_name = '{column}' "
+                         f"AND {alias}.value = v.{tf_value_column(comparison, side)}")
+        # The more frequent of the two values: a typo's spelling is rare, the name is not.
+        # (greatest() passes over a NULL: a value the model never saw.)
+        columns.append(f"greatest(t_{comparison.name}_l.tf, t_{comparison.name}_r.tf) AS tf_{comparison.name}")
     gammas = ", ".join(f"v.{gamma_column(c)}" for c in settings.comparisons)
     db.run(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
            f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")

@@ -69,6 +69,9 @@ SHOP = [
     # her husband calls quoting his own account's number, the one after hers (not in this export)
     dict(customer_id="S-9900140", first_name="Renate", last_name="Wolfsteiner", email="renate.wolfsteiner@gmx.de",
          street="Schillerstraße 17", zip="28195", city="Bremen", phone=None, birthday=None),
+    # a rare surname misspelt by a hotline agent who took no number (below)
+    dict(customer_id="S-9900038", first_name="Gerlinde", last_name="Pfaffenzeller", email="gpfaffenzeller@web.de",
+         street="Mühlgasse 6", zip="94032", city="Passau", phone=None, birthday=None),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -103,7 +106,9 @@ HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S
            # and again, the agent typing only `Herr Lindqvist`: no first name to contradict hers
            'T-9900003,2026-11-20T09:00:00+01:00,0351 1234567,Herr Lindqvist,,,Rechnung,Zweite Mahnung',
            # a husband quoting his own number, one away from his wife's account
-           'T-9900004,2026-11-20T10:00:00+01:00,,"Wolfsteiner, Dieter",S-9900141,,Rechnung,Fragt nach seiner Rechnung']
+           'T-9900004,2026-11-20T10:00:00+01:00,,"Wolfsteiner, Dieter",S-9900141,,Rechnung,Fragt nach seiner Rechnung',
+           # only the name, its rare surname misspelt
+           'T-9900005,2026-11-21T09:30:00+01:00,,"Pfaffenzeler, Gerlinde",,,Lieferung,Paket beschaedigt']
 
 
 @pytest.fixture(scope="module")
@@ -154,6 +159,7 @@ def same_person(con, a: str, b: str) -> bool:
     ("shop:S-9900033", "pos:K-9900033", "Andfea / Amdrea, two typos, identical mailbox andrea.metzinger58@"),
     ("shop:S-9900034", "pos:K-9900034", "Evelyn Meyerhoff / Seifert-Meyerhoff, Evelyn (swapped), same mailbox and address"),
     ("shop:S-9900035", "pos:K-9900035", "Berit Bienlein / Berit Schomberg, her mailbox spells the maiden name"),
+    ("shop:S-9900038", "hotline:T-9900005", "Pfaffenzeller / Pfaffenzeler: a typo in a name nobody else bears, nothing else to compare"),
 ])
 def test_same_person(linked, a, b, why):
     assert same_person(linked, a, b), f"{why}\n{explain_pair(linked, a, b).text}"
@@ -199,6 +205,28 @@ def test_explanation_weights_add_up_to_the_stored_match_weight(linked):
     assert explanation.match_weight == pytest.approx(stored, abs=1e-6)
     assert set(explanation.table["comparison"]) >= {"first_name", "last_name", "email", "address"}
     assert "probability" in explanation.text
+
+
+def test_a_typo_in_a_rare_surname_weighs_more_than_a_typo_in_a_common_one(linked):
+    # The Jaro-Winkler level weighs by the more frequent of the two spellings, as the exact
+    # level weighs by the name's frequency; explanation and stored weight agree there too.
+    from linkage.settings import GERMAN_SETTINGS
+
+    level = GERMAN_SETTINGS.gamma_of("last_name", "jaro-winkler >= 0.92")
+    common_l, common_r, stored = linked.execute(
+        """SELECT p.key_l, p.key_r, p.match_weight FROM scored_pairs p
+           JOIN linkage_features l ON l.record_key = p.key_l JOIN linkage_features r ON r.record_key = p.key_r
+           JOIN term_frequencies tl ON tl.column_name = 'last_name_std' AND tl.value = l.last_name_std
+           JOIN term_frequencies tr ON tr.column_name = 'last_name_std' AND tr.value = r.last_name_std
+           WHERE p.gamma_last_name = ? ORDER BY greatest(tl.tf, tr.tf) DESC, p.key_l, p.key_r LIMIT 1""",
+        [level]).fetchall()[0]
+    common = explain_pair(linked, common_l, common_r)
+    rare = explain_pair(linked, "shop:S-9900038", "hotline:T-9900005")
+    assert common.match_weight == pytest.approx(stored, abs=1e-6)
+    weight = {name: e.table.set_index("comparison").loc["last_name", "weight"] for name, e in
+              (("common", common), ("rare", rare))}
+    assert rare.table.set_index("comparison").loc["last_name", "level"].startswith("jaro-winkler")
+    assert weight["rare"] > weight["common"] + 2, f"{rare.text}\n{common.text}"
 
 
 def test_em_learns_that_agreement_is_typical_of_matches(linked):
