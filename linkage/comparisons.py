@@ -24,31 +24,25 @@ def any_level_sql(settings: LinkageSettings, levels: tuple[tuple[str, str], ...]
     ) or "false"
 
 
-def tf_value_column(comparison: Comparison, side: str = "l") -> str:
-    """The column of a pair's comparison vector holding one side's value (`l` or `r`)
-    that the comparison's term frequencies are looked up by."""
-    return f"tf_value_{comparison.name}_{side}"
+def tf_value_column(column: str, side: str) -> str:
+    """The column of a pair's comparison vector holding one side's (`l` or `r`) value of
+    `column`, by which its term frequency is looked up."""
+    return f"tf_value_{column}_{side}"
 
 
-def term_frequency_levels(settings: LinkageSettings) -> list[tuple[Comparison, int, str]]:
-    """(comparison, level index, column) for every level weighed by term frequency; a
-    comparison's first such level is its reference (`exact`, see `Level`)."""
+def term_frequency_levels(settings: LinkageSettings) -> list[tuple[Comparison, int, tuple[str, ...]]]:
+    """(comparison, level index, columns) for every level weighed by term frequency."""
     return [
-        (comparison, i, level.term_frequency_column)
+        (comparison, i, level.term_frequency_columns)
         for comparison in settings.comparisons
         for i, level in enumerate(comparison.levels)
-        if level.term_frequency_column
+        if level.term_frequency_columns
     ]
 
 
-def term_frequency_columns(settings: LinkageSettings) -> list[tuple[Comparison, str]]:
-    """(comparison, column) once per comparison that weighs any level by term frequency;
-    its levels share one column (a phone's `same mobile` and `same landline`)."""
-    seen: dict[str, tuple[Comparison, str]] = {}
-    for comparison, _, column in term_frequency_levels(settings):
-        if seen.setdefault(comparison.name, (comparison, column))[1] != column:
-            raise ValueError(f"comparison {comparison.name}: term frequencies of one column only")
-    return list(seen.values())
+def term_frequency_columns(settings: LinkageSettings) -> list[str]:
+    """Every column some level weighs by, once, in the order of the settings."""
+    return list(dict.fromkeys(column for _, _, columns in term_frequency_levels(settings) for column in columns))
 
 
 def levels_sql(settings: LinkageSettings, pairs: str, comparisons: tuple[Comparison, ...], extra: str = "") -> str:
@@ -69,7 +63,7 @@ def comparison_vectors_sql(settings: LinkageSettings, pairs: str) -> str:
     """SELECT key_l, key_r, gamma_* (and the values term frequencies are looked up by)
     for the pairs in `pairs` (a table or sub-query with key_l, key_r)."""
     tf_values = "".join(
-        f",\n    {side}.{column} AS {tf_value_column(comparison, side)}"
-        for comparison, column in term_frequency_columns(settings) for side in ("l", "r")
+        f",\n    {side}.{column} AS {tf_value_column(column, side)}"
+        for column in term_frequency_columns(settings) for side in ("l", "r")
     )
     return levels_sql(settings, pairs, settings.comparisons, tf_values)

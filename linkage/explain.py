@@ -49,7 +49,7 @@ def explain_pair(
     ).df().set_index("record_key")
     parameters = con.execute("SELECT * FROM model_parameters").df().set_index(["comparison", "gamma"])
     prior_weight = con.execute("SELECT prior_weight FROM model_prior").fetchall()[0][0]
-    tf_levels = {(c.name, i): column for c, i, column in term_frequency_levels(settings)}
+    tf_levels = {(c.name, i): columns for c, i, columns in term_frequency_levels(settings)}
     references = term_frequency_references(settings, {
         c.name: np.array([float(parameters.loc[(c.name, g), "u"]) for g in range(len(c.levels))])
         for c in settings.comparisons})
@@ -70,16 +70,18 @@ def explain_pair(
         p = parameters.loc[(comparison.name, gamma)]
         weight = float(p["weight"])
         label = str(p["label"])
-        column = tf_levels.get((comparison.name, gamma))
-        if column:
+        columns = tf_levels.get((comparison.name, gamma), ())
+        if columns:
             # The more frequent of the two values, as in scoring (`_create_tf_vectors`).
-            tf = con.execute(
+            frequencies = [con.execute(
                 "SELECT max(tf) FROM term_frequencies WHERE column_name = ? AND value IN (?, ?)",
-                [column, *(str(vector[tf_value_column(comparison, side)]) for side in ("l", "r"))],
-            ).fetchall()[0][0]
-            if tf is not None:
-                weight = term_frequency_weight(float(p["m"]), float(p["u"]), references[(comparison.name, gamma)], tf)
-                label = f"{label} (value frequency {tf:.2e})"
+                [column, *(str(vector[tf_value_column(column, side)]) for side in ("l", "r"))],
+            ).fetchall()[0][0] for column in columns]
+            weight = term_frequency_weight(float(p["m"]), float(p["u"]),
+                                           [(references[c], tf) for c, tf in zip(columns, frequencies)])
+            shown_tf = ", ".join(f"{tf:.2e}" for tf in frequencies if tf is not None)
+            if shown_tf:
+                label = f"{label} (value frequency {shown_tf})"
         rows.append((comparison.name, label, value_l, value_r, float(p["m"]), float(p["u"]), weight))
     table = pd.DataFrame(rows, columns=["comparison", "level", "value_l", "value_r", "m", "u", "weight"])
     match_weight = prior_weight + float(table["weight"].sum())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -183,7 +184,8 @@ def _parameters_frame(settings: LinkageSettings, m: dict[str, np.ndarray], u: di
             mi, ui = float(m[comparison.name][gamma]), float(u[comparison.name][gamma])
             rows.append({
                 "comparison": comparison.name, "gamma": gamma, "label": level.label, "m": mi, "u": ui,
-                "weight": math.log2(mi / ui), "term_frequency_column": level.term_frequency_column,
+                "weight": math.log2(mi / ui),
+                "term_frequency_column": ", ".join(level.term_frequency_columns) or None,
             })
     return pd.DataFrame(rows)
 
@@ -191,7 +193,7 @@ def _parameters_frame(settings: LinkageSettings, m: dict[str, np.ndarray], u: di
 def build_term_frequencies(con: Connection, settings: LinkageSettings) -> None:
     db = as_engine(con)
     db.run("CREATE OR REPLACE TABLE term_frequencies (column_name VARCHAR, value VARCHAR, tf DOUBLE)")
-    for column in sorted({column for _, _, column in term_frequency_levels(settings)}):
+    for column in sorted(term_frequency_columns(settings)):
         db.run(
             f"""INSERT INTO term_frequencies
             SELECT '{column}', {column}::VARCHAR, count(*) / sum(count(*)) OVER ()
@@ -238,31 +240,35 @@ def refine_random_match(con: Connection, start: float, all_pairs: float, max_ite
 MIN_TERM_FREQUENCY = 1e-9
 
 
-def term_frequency_references(settings: LinkageSettings, u: dict[str, np.ndarray]) -> dict[tuple[str, int], float]:
-    """(comparison, level) -> u of its comparison's reference level, for every level
-    weighed by term frequency (see `term_frequency_weight`)."""
-    references: dict[tuple[str, int], float] = {}
-    first: dict[str, float] = {}
-    for comparison, gamma, _ in term_frequency_levels(settings):
-        first.setdefault(comparison.name, float(u[comparison.name][gamma]))
-        references[(comparison.name, gamma)] = first[comparison.name]
+def term_frequency_references(settings: LinkageSettings, u: dict[str, np.ndarray]) -> dict[str, float]:
+    """column -> u of its reference level, the first level weighed by that column alone
+    (`exact`), for every column a level weighs by (see `term_frequency_weight`)."""
+    references: dict[str, float] = {}
+    for comparison, gamma, columns in term_frequency_levels(settings):
+        if len(columns) == 1:
+            references.setdefault(columns[0], float(u[comparison.name][gamma]))
+    missing = set(term_frequency_columns(settings)) - set(references)
+    if missing:
+        raise ValueError(f"no level weighs by {sorted(missing)} alone: nothing to measure their frequencies against")
     return references
 
 
-def term_frequency_weight(m: float, u: float, u_reference: float, tf: float) -> float:
-    """The weight of a term-frequency level for a pair whose more frequent value has
-    frequency `tf`.
+def term_frequency_weight(m: float, u: float, adjustments: Sequence[tuple[float, float | None]]) -> float:
+    """The weight of a level weighed by term frequency; `adjustments` holds, per column
+    it weighs by, (u of the column's reference level, the greater frequency of the pair's
+    two values, None where the model never saw either).
 
-    At the reference level (`exact`, u = u_reference) u is the value's own frequency:
-    log2(m / tf). A fuzzy level (`Meier`/`Meyer`) keeps its own m and u and moves by what
-    agreeing exactly on the more frequent of the two spellings would have moved the exact
-    level, log2(u_reference / tf), as Splink adjusts fuzzy levels: a typo in a name
-    thousands bear says little, one in a name three people bear nearly as much as the
-    exact name. (`_evidence_sql` is the same in SQL.)"""
-    tf = max(tf, MIN_TERM_FREQUENCY)
-    if u == u_reference:
-        return math.log2(m / tf)
-    return math.log2(m / u) + math.log2(u_reference) - math.log2(tf)
+    At the reference level (`exact`) this is log2(m / tf): u is the value's own frequency
+    instead of the level's average. Any other level keeps its own m and u and moves by
+    what agreeing exactly on that value would have moved the reference, log2(u_ref / tf),
+    as Splink adjusts fuzzy levels: a typo in a name thousands bear says little, one in a
+    name three people bear nearly as much as the exact name; a swap of two rare names says
+    as much as both. (`_evidence_sql` is the same in SQL.)"""
+    weight = math.log2(m / u)
+    for u_reference, tf in adjustments:
+        if tf is not None:
+            weight += math.log2(u_reference) - math.log2(max(tf, MIN_TERM_FREQUENCY))
+    return weight
 
 
 def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[str, np.ndarray]) -> str:
@@ -275,16 +281,13 @@ def _evidence_sql(settings: LinkageSettings, m: dict[str, np.ndarray], u: dict[s
     for comparison in settings.comparisons:
         g = gamma_column(comparison)
         cases = []
-        for gamma in range(len(comparison.levels)):
+        for gamma, level in enumerate(comparison.levels):
             mi, ui = float(m[comparison.name][gamma]), float(u[comparison.name][gamma])
-            weight = f"{math.log2(mi / ui)!r}"
-            if (comparison.name, gamma) in references:
-                tf = f"greatest(tf_{comparison.name}, {MIN_TERM_FREQUENCY!r})"
-                if ui == references[(comparison.name, gamma)]:
-                    tf_weight = f"log2({mi!r} / {tf})"
-                else:
-                    tf_weight = f"{math.log2(mi / ui) + math.log2(references[(comparison.name, gamma)])!r} - log2({tf})"
-                weight = f"CASE WHEN tf_{comparison.name} IS NOT NULL THEN {tf_weight} ELSE {weight} END"
+            # (Not greatest(tf, floor) alone: greatest() passes over a NULL.)
+            weight = f"{math.log2(mi / ui)!r}" + "".join(
+                f" + CASE WHEN tf_{column} IS NULL THEN 0 ELSE "
+                f"{math.log2(references[column])!r} - log2(greatest(tf_{column}, {MIN_TERM_FREQUENCY!r})) END"
+                for column in level.term_frequency_columns)
             cases.append(f"WHEN {gamma} THEN {weight}")
         terms.append(f"CASE {g} {' '.join(cases)} ELSE 0 END")
     return " + ".join(terms)
@@ -392,18 +395,18 @@ def refine_by_full_evidence(
 
 
 def _create_tf_vectors(con: Connection, settings: LinkageSettings, vectors: str = "_vectors") -> None:
-    """`_tf_vectors`: `vectors` with each term-frequency comparison's frequency looked up
+    """`_tf_vectors`: `vectors` with the frequency of every term-frequency column looked up
     once, the greater of the two records' values."""
     db = as_engine(con)
     joins, columns = [], []
-    for comparison, column in term_frequency_columns(settings):
+    for column in term_frequency_columns(settings):
         for side in ("l", "r"):
-            alias = f"t_{comparison.name}_{side}"
+            alias = f"t_{column}_{side}"
             joins.append(f"LEFT JOIN term_frequencies {alias} ON {alias}.column_name = '{column}' "
-                         f"AND {alias}.value = v.{tf_value_column(comparison, side)}")
+                         f"AND {alias}.value = v.{tf_value_column(column, side)}")
         # The more frequent of the two values: a typo's spelling is rare, the name is not.
         # (greatest() passes over a NULL: a value the model never saw.)
-        columns.append(f"greatest(t_{comparison.name}_l.tf, t_{comparison.name}_r.tf) AS tf_{comparison.name}")
+        columns.append(f"greatest(t_{column}_l.tf, t_{column}_r.tf) AS tf_{column}")
     gammas = ", ".join(f"v.{gamma_column(c)}" for c in settings.comparisons)
     db.run(f"CREATE OR REPLACE TEMP TABLE _tf_vectors AS SELECT v.key_l, v.key_r, {gammas}"
            f"{''.join(', ' + c for c in columns)} FROM {vectors} v {' '.join(joins)}")

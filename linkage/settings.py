@@ -22,10 +22,16 @@ class Level:
     label: str
     condition: str
     # Levels on skewed values weigh by the value's frequency: agreeing on `mueller` says
-    # less than agreeing on `wojciechowski`. A comparison's first such level (`exact`) is
-    # its reference; a fuzzy level after it moves by as much as the exact level would for
-    # the more frequent of the two values (`linkage.model.term_frequency_weight`).
-    term_frequency_column: str | None = None
+    # less than agreeing on `wojciechowski`. The first level weighed by one column alone
+    # (`exact`) is that column's reference; any other level weighed by it (a typo, a
+    # swap of two names, which names both columns) moves by as much as the reference would
+    # for the more frequent of the two records' values (`linkage.model.term_frequency_weight`).
+    term_frequency_column: str | tuple[str, ...] | None = None
+
+    @property
+    def term_frequency_columns(self) -> tuple[str, ...]:
+        column = self.term_frequency_column
+        return () if not column else (column,) if isinstance(column, str) else tuple(column)
 
 
 @dataclass(frozen=True)
@@ -262,7 +268,10 @@ GERMAN_SETTINGS = LinkageSettings(
             (
                 # `Hans-Werner`, `Hans Werner` and the mailbox's `hanswerner` are one name.
                 Level("exact", "l.first_name_key = r.first_name_key", "first_name_std"),
-                Level("swapped with surname", NAMES_SWAPPED),
+                # As telling as the two names are rare (the first-name field's value is
+                # looked up as a first name, the surname field's as a surname, the greater
+                # frequency of the two records each: the swapped record's are the rare ones).
+                Level("swapped with surname", NAMES_SWAPPED, ("first_name_std", "last_name_std")),
                 # Not by frequency, unlike a surname's typo: `Christian`/`Christiane`, `Jan`/`Jana`
                 # are a household's two people, and the rarer the surname the more the name
                 # would count (measured: own generator +414 true, +266 false links).

@@ -229,6 +229,24 @@ def test_a_typo_in_a_rare_surname_weighs_more_than_a_typo_in_a_common_one(linked
     assert weight["rare"] > weight["common"] + 2, f"{rare.text}\n{common.text}"
 
 
+def test_a_swap_of_two_rare_names_weighs_by_both_names(linked):
+    # `Seifert-Meyerhoff, Evelyn` at the till, `Evelyn Meyerhoff` in the shop: as telling as
+    # the two names are rare, not one flat weight for every swap; scoring and explanation agree.
+    from linkage.settings import GERMAN_SETTINGS
+
+    key_l, key_r, stored, gamma = linked.execute(
+        "SELECT key_l, key_r, match_weight, gamma_first_name FROM scored_pairs "
+        "WHERE 'shop:S-9900034' IN (key_l, key_r) AND 'pos:K-9900034' IN (key_l, key_r)").fetchall()[0]
+    assert gamma == GERMAN_SETTINGS.gamma_of("first_name", "swapped with surname")
+    explanation = explain_pair(linked, key_l, key_r)
+    assert explanation.match_weight == pytest.approx(stored, abs=1e-6)
+    row = explanation.table.set_index("comparison").loc["first_name"]
+    flat = linked.execute("SELECT weight FROM model_parameters WHERE comparison = 'first_name' AND gamma = ?",
+                          [gamma]).fetchall()[0][0]
+    assert row["level"].count("e-") == 2, explanation.text  # both names' frequencies shown
+    assert row["weight"] > flat + 2, explanation.text
+
+
 def test_em_learns_that_agreement_is_typical_of_matches(linked):
     parameters = linked.execute("SELECT comparison, label, m, u FROM model_parameters").df()
     for comparison in ("first_name", "last_name", "email", "birth_date"):
