@@ -306,7 +306,8 @@ _SHARED_MAILBOXES_SQL = """
     WHERE NOT a.names_from_mailbox AND NOT b.names_from_mailbox
       AND jaro_winkler_similarity(a.first_name_std, b.first_name_std) < 0.8
       AND NOT starts_with(a.first_name_std, b.first_name_std) AND NOT starts_with(b.first_name_std, a.first_name_std)
-      AND a.first_name_std IS DISTINCT FROM b.last_name_std
+      -- Names typed the wrong way round on one side (`Meyerhoff, Evelyn`), either side.
+      AND a.first_name_std IS DISTINCT FROM b.last_name_std AND b.first_name_std IS DISTINCT FROM a.last_name_std
       -- One person's names in two forms (`Tina`, `Martina`; `HP`, `Hans Peter`) are not two people.
       AND NOT coalesce(list_contains(a.first_name_variants, b.first_name_key), false)
       AND NOT coalesce(list_has_any(a.first_name_forms, b.first_name_forms), false)

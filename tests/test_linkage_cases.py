@@ -247,6 +247,16 @@ def test_a_swap_of_two_rare_names_weighs_by_both_names(linked):
     assert row["weight"] > flat + 2, explanation.text
 
 
+def test_a_mailbox_given_under_swapped_names_is_the_persons_own(linked):
+    # `Seifert-Meyerhoff, Evelyn` and `Evelyn Meyerhoff` give evelyn.seifert@: two first
+    # names, but one is the other's surname, so the address is not a household's.
+    shared = linked.execute("SELECT record_key, email_shared FROM linkage_features "
+                            "WHERE email_std = 'evelyn.seifert@t-online.de' ORDER BY record_key").fetchall()
+    assert shared == [("pos:K-9900034", False), ("shop:S-9900034", False)]
+    explanation = explain_pair(linked, "pos:K-9900034", "shop:S-9900034")
+    assert explanation.table.set_index("comparison").loc["email", "level"] == "exact", explanation.text
+
+
 def test_em_learns_that_agreement_is_typical_of_matches(linked):
     parameters = linked.execute("SELECT comparison, label, m, u FROM model_parameters").df()
     for comparison in ("first_name", "last_name", "email", "birth_date"):
