@@ -388,6 +388,9 @@ GERMAN_SETTINGS = LinkageSettings(
             (
                 Level("same mobile", "l.phone_e164 = r.phone_e164 AND l.phone_is_mobile"),
                 Level("same landline", "l.phone_e164 = r.phone_e164"),
+                # A person has a mobile and a line at home: the card has one, the shop the
+                # other. Two different mobiles contradict; a mobile beside a landline hardly.
+                Level("different, a mobile beside a landline", "l.phone_is_mobile <> r.phone_is_mobile"),
                 Level("different", "TRUE"),
             ),
             ("phone_e164",),

@@ -71,7 +71,7 @@ SHOP = [
          street="Schillerstraße 17", zip="28195", city="Bremen", phone=None, birthday=None),
     # a rare surname misspelt by a hotline agent who took no number (below)
     dict(customer_id="S-9900038", first_name="Gerlinde", last_name="Pfaffenzeller", email="gpfaffenzeller@web.de",
-         street="Mühlgasse 6", zip="94032", city="Passau", phone=None, birthday=None),
+         street="Mühlgasse 6", zip="94032", city="Passau", phone="0160 4471093", birthday=None),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -107,8 +107,8 @@ HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S
            'T-9900003,2026-11-20T09:00:00+01:00,0351 1234567,Herr Lindqvist,,,Rechnung,Zweite Mahnung',
            # a husband quoting his own number, one away from his wife's account
            'T-9900004,2026-11-20T10:00:00+01:00,,"Wolfsteiner, Dieter",S-9900141,,Rechnung,Fragt nach seiner Rechnung',
-           # only the name, its rare surname misspelt
-           'T-9900005,2026-11-21T09:30:00+01:00,,"Pfaffenzeler, Gerlinde",,,Lieferung,Paket beschaedigt']
+           # her name, its rare surname misspelt, and the line at home (the shop has her mobile)
+           'T-9900005,2026-11-21T09:30:00+01:00,0851 9337120,"Pfaffenzeler, Gerlinde",,,Lieferung,Paket beschaedigt']
 
 
 @pytest.fixture(scope="module")
@@ -255,6 +255,21 @@ def test_a_mailbox_given_under_swapped_names_is_the_persons_own(linked):
     assert shared == [("pos:K-9900034", False), ("shop:S-9900034", False)]
     explanation = explain_pair(linked, "pos:K-9900034", "shop:S-9900034")
     assert explanation.table.set_index("comparison").loc["email", "level"] == "exact", explanation.text
+
+
+def test_a_mobile_beside_a_landline_contradicts_less_than_two_mobiles(linked):
+    # One person has a mobile and a line at home; two mobiles are two people's (or a changed number).
+    two_mobiles = linked.execute(
+        """SELECT p.key_l, p.key_r FROM scored_pairs p
+           JOIN linkage_features l ON l.record_key = p.key_l JOIN linkage_features r ON r.record_key = p.key_r
+           WHERE l.phone_is_mobile AND r.phone_is_mobile AND l.phone_e164 <> r.phone_e164
+           ORDER BY p.key_l, p.key_r LIMIT 1""").fetchall()[0]
+    mixed = explain_pair(linked, "shop:S-9900038", "hotline:T-9900005")
+    mobiles = explain_pair(linked, *two_mobiles)
+    phone = {name: e.table.set_index("comparison").loc["phone"] for name, e in (("mixed", mixed), ("mobiles", mobiles))}
+    assert phone["mixed"]["level"] == "different, a mobile beside a landline", mixed.text
+    assert phone["mobiles"]["level"] == "different", mobiles.text
+    assert phone["mobiles"]["weight"] < phone["mixed"]["weight"] - 1, f"{mixed.text}\n{mobiles.text}"
 
 
 def test_em_learns_that_agreement_is_typical_of_matches(linked):
