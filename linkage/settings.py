@@ -321,6 +321,9 @@ GERMAN_SETTINGS = LinkageSettings(
                 # Married or maiden name: the same first name, and the person's own contact
                 # point or a mailbox that still spells the other surname (`berit.schomber@`).
                 Level("other surname, same first name and own contact", SURNAME_CHANGED),
+                # A lone name (`Herr Günter`, `Patick` on a ticket) is as often a first name
+                # or half a name as a surname: beside it, another surname contradicts less.
+                Level("different, beside a lone name", "l.first_name_std IS NULL OR r.first_name_std IS NULL"),
                 Level("different", "TRUE"),
             ),
             ("last_name_std",),

@@ -72,6 +72,9 @@ SHOP = [
     # a rare surname misspelt by a hotline agent who took no number (below)
     dict(customer_id="S-9900038", first_name="Gerlinde", last_name="Pfaffenzeller", email="gpfaffenzeller@web.de",
          street="Mühlgasse 6", zip="94032", city="Passau", phone="0160 4471093", birthday=None),
+    # known to the hotline only by a first name typed badly, from her mobile (below)
+    dict(customer_id="S-9900039", first_name="Patricia", last_name="Reckmayr", email="p.reckmayr@gmx.de",
+         street="Kupfersteig 4", zip="79539", city="Lörrach", phone="0176 22419087", birthday=None),
     # quoted by a hotline caller with one digit wrong
     dict(customer_id="S-9900123", first_name="Hans", last_name="Zierlinger", email="zierlinger@posteo.de",
          street="Bergstraße 1", zip="69117", city="Heidelberg", phone=None, birthday=None),
@@ -108,7 +111,9 @@ HOTLINE = ['T-9900001,2026-11-19T10:00:00+01:00,+4962211234,"Zierlinger, Hans",S
            # a husband quoting his own number, one away from his wife's account
            'T-9900004,2026-11-20T10:00:00+01:00,,"Wolfsteiner, Dieter",S-9900141,,Rechnung,Fragt nach seiner Rechnung',
            # her name, its rare surname misspelt, and the line at home (the shop has her mobile)
-           'T-9900005,2026-11-21T09:30:00+01:00,0851 9337120,"Pfaffenzeler, Gerlinde",,,Lieferung,Paket beschaedigt']
+           'T-9900005,2026-11-21T09:30:00+01:00,0851 9337120,"Pfaffenzeler, Gerlinde",,,Lieferung,Paket beschaedigt',
+           # one name only, `Patrica`, from Patricia Reckmayr's mobile
+           'T-9900006,2026-11-21T10:15:00+01:00,+49 176 22419087,Patrica,,,Retoure,Ruecksendung angemeldet']
 
 
 @pytest.fixture(scope="module")
@@ -270,6 +275,18 @@ def test_a_mobile_beside_a_landline_contradicts_less_than_two_mobiles(linked):
     assert phone["mixed"]["level"] == "different, a mobile beside a landline", mixed.text
     assert phone["mobiles"]["level"] == "different", mobiles.text
     assert phone["mobiles"]["weight"] < phone["mixed"]["weight"] - 1, f"{mixed.text}\n{mobiles.text}"
+
+
+def test_another_surname_beside_a_lone_name_contradicts_less(linked):
+    # A ticket naming only `Patrica` (staging files a lone name as the surname) beside
+    # Patricia Reckmayr's account with the same mobile: the lone name is no other surname.
+    explanation = explain_pair(linked, "shop:S-9900039", "hotline:T-9900006")
+    row = explanation.table.set_index("comparison").loc["last_name"]
+    different = linked.execute("SELECT weight FROM model_parameters WHERE comparison = 'last_name' "
+                               "AND label = 'different'").fetchall()[0][0]
+    assert row["level"] == "different, beside a lone name", explanation.text
+    assert row["weight"] > different + 1, explanation.text
+    assert same_person(linked, "shop:S-9900039", "hotline:T-9900006"), explanation.text
 
 
 def test_em_learns_that_agreement_is_typical_of_matches(linked):
