@@ -43,7 +43,7 @@ def _missing(column: str) -> str:
 def febrl_settings() -> LinkageSettings:
     swapped = "l.given_name = r.surname AND l.surname = r.given_name"
     name_levels = lambda c, *swap: (  # noqa: E731 - two near-identical comparisons
-        Level("exact", f"l.{c} = r.{c}", c),
+        Level("exact", f"l.{c} = r.{c}", (c,)),
         *swap,
         Level("jaro-winkler >= 0.92", _jw(c, 0.92)),
         Level("same soundex", f"l.{c}_sx = r.{c}_sx"),
@@ -91,7 +91,7 @@ def febrl_settings() -> LinkageSettings:
                 Level("jaro-winkler >= 0.9", _jw("address_2", 0.9)),
                 Level("different", "TRUE")), ("address_2",)),
             Comparison("suburb", _missing("suburb"), (
-                Level("exact", "l.suburb = r.suburb", "suburb"),
+                Level("exact", "l.suburb = r.suburb", ("suburb",)),
                 Level("jaro-winkler >= 0.9", _jw("suburb", 0.9)),
                 Level("different", "TRUE")), ("suburb",)),
             Comparison("postcode", _missing("postcode"), (

@@ -8,7 +8,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import comparison_vectors_sql, gamma_column, tf_value_column, term_frequency_levels
+from linkage.comparisons import (
+    comparison_vectors_sql, gamma_column, term_frequency_columns, tf_value_column,
+)
 from linkage.model import term_frequency_references, term_frequency_weight
 from linkage.settings import GERMAN_SETTINGS, LinkageSettings
 
@@ -49,10 +51,14 @@ def explain_pair(
     ).df().set_index("record_key")
     parameters = con.execute("SELECT * FROM model_parameters").df().set_index(["comparison", "gamma"])
     prior_weight = con.execute("SELECT prior_weight FROM model_prior").fetchall()[0][0]
-    tf_levels = {(c.name, i): columns for c, i, columns in term_frequency_levels(settings)}
     references = term_frequency_references(settings, {
         c.name: np.array([float(parameters.loc[(c.name, g), "u"]) for g in range(len(c.levels))])
         for c in settings.comparisons})
+    # Per column, the more frequent of the two values, as in scoring (`_create_tf_vectors`).
+    frequencies = {column: con.execute(
+        "SELECT max(tf) FROM term_frequencies WHERE column_name = ? AND value IN (?, ?)",
+        [column, *(str(vector[tf_value_column(column, side)]) for side in ("l", "r"))]).fetchall()[0][0]
+        for column in term_frequency_columns(settings)}
 
     rows = []
     for comparison in settings.comparisons:
@@ -70,16 +76,11 @@ def explain_pair(
         p = parameters.loc[(comparison.name, gamma)]
         weight = float(p["weight"])
         label = str(p["label"])
-        columns = tf_levels.get((comparison.name, gamma), ())
+        columns = comparison.levels[gamma].term_frequency_columns
         if columns:
-            # The more frequent of the two values, as in scoring (`_create_tf_vectors`).
-            frequencies = [con.execute(
-                "SELECT max(tf) FROM term_frequencies WHERE column_name = ? AND value IN (?, ?)",
-                [column, *(str(vector[tf_value_column(column, side)]) for side in ("l", "r"))],
-            ).fetchall()[0][0] for column in columns]
             weight = term_frequency_weight(float(p["m"]), float(p["u"]),
-                                           [(references[c], tf) for c, tf in zip(columns, frequencies)])
-            shown_tf = ", ".join(f"{tf:.2e}" for tf in frequencies if tf is not None)
+                                           [(references[c], frequencies[c]) for c in columns])
+            shown_tf = ", ".join(f"{frequencies[c]:.2e}" for c in columns if frequencies[c] is not None)
             if shown_tf:
                 label = f"{label} (value frequency {shown_tf})"
         rows.append((comparison.name, label, value_l, value_r, float(p["m"]), float(p["u"]), weight))

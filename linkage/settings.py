@@ -26,12 +26,11 @@ class Level:
     # (`exact`) is that column's reference; any other level weighed by it (a typo, a
     # swap of two names, which names both columns) moves by as much as the reference would
     # for the more frequent of the two records' values (`linkage.model.term_frequency_weight`).
-    term_frequency_column: str | tuple[str, ...] | None = None
+    term_frequency_columns: tuple[str, ...] = ()
 
-    @property
-    def term_frequency_columns(self) -> tuple[str, ...]:
-        column = self.term_frequency_column
-        return () if not column else (column,) if isinstance(column, str) else tuple(column)
+    def __post_init__(self):
+        if isinstance(self.term_frequency_columns, str):
+            raise TypeError(f"level {self.label}: term_frequency_columns is a tuple of column names")
 
 
 @dataclass(frozen=True)
@@ -267,7 +266,7 @@ GERMAN_SETTINGS = LinkageSettings(
             f"{_missing('first_name_std')} OR ({names_of_two_mailboxes('first')})",
             (
                 # `Hans-Werner`, `Hans Werner` and the mailbox's `hanswerner` are one name.
-                Level("exact", "l.first_name_key = r.first_name_key", "first_name_std"),
+                Level("exact", "l.first_name_key = r.first_name_key", ("first_name_std",)),
                 # As telling as the two names are rare (the first-name field's value is
                 # looked up as a first name, the surname field's as a surname, the greater
                 # frequency of the two records each: the swapped record's are the rare ones).
@@ -309,9 +308,9 @@ GERMAN_SETTINGS = LinkageSettings(
             # A swap is one fact: the first-name comparison counts it, this one says nothing.
             f"{_missing('last_name_std')} OR ({SAME_HOUSEHOLD}) OR ({NAMES_SWAPPED}) OR ({names_of_two_mailboxes('last')})",
             (
-                Level("exact", "l.last_name_std = r.last_name_std", "last_name_std"),
+                Level("exact", "l.last_name_std = r.last_name_std", ("last_name_std",)),
                 # A misspelt rare surname is nearly as telling as the name, a misspelt `Schmidt` not.
-                Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92), "last_name_std"),
+                Level("jaro-winkler >= 0.92", _jw("l.last_name_std", "r.last_name_std", 0.92), ("last_name_std",)),
                 # Not by frequency: `Meier`/`Mayer` of the same sound are mostly namesakes
                 # whatever the name (measured: +11 true, +22 false links on foreign exports).
                 Level("same sound", "l.last_name_phon = r.last_name_phon"),
