@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from linkage.blocking_keys import PREFIX as KEPT_PREFIX, commit_stale_records, keeps_keys, kept_keys, mark_stale_records
 from linkage.engine import Connection, Engine, as_engine
 from linkage.settings import BlockingRule, LinkageSettings
 
@@ -67,11 +68,17 @@ def _blocks_sql(rule: BlockingRule, keys: str, sizes: str, cap: int) -> str:
     """
 
 
-def _materialise_keys(db: Engine, table: str, rule: BlockingRule) -> tuple[str, str]:
-    """`_keys_<rule>` (record, key, refinements) and `_sizes_<rule>` (key, n), once per run:
-    the plan's costs at every cap and the pairs read both."""
-    keys, sizes = f"_keys_{rule.name}", f"_sizes_{rule.name}"
-    db.run(f"CREATE OR REPLACE TEMP TABLE {keys} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
+def _materialise_keys(db: Engine, table: str, rule: BlockingRule, keep: bool) -> tuple[str, str]:
+    """The rule's keys (record, key, refinements) and `_sizes_<rule>` (key, n), once per run:
+    the plan's costs at every cap and the pairs read both. `keep`: the keys are the table
+    kept in the warehouse (linkage/blocking_keys.py), else `_keys_<rule>` of this run."""
+    sizes = f"_sizes_{rule.name}"
+    if keep:
+        keys = kept_keys(db, rule.name, table, rule.key, rule.refine_by,
+                         lambda records: _keys_sql(db, table, rule.key, rule.refine_by, records=records))
+    else:
+        keys = f"_keys_{rule.name}"
+        db.run(f"CREATE OR REPLACE TEMP TABLE {keys} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
     db.run(f"CREATE OR REPLACE TEMP TABLE {sizes} AS SELECT key, count(*) AS n FROM {keys} GROUP BY key")
     return keys, sizes
 
@@ -128,7 +135,8 @@ def _keys_in_delta(db: Engine, keys: str, delta: str) -> str:
     return "_keys_in_delta"
 
 
-def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str | None = None) -> str:
+def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str | None = None,
+                          keep: bool = False) -> str:
     """A quoted number against the account's own: keys of one side meet the other's; with
     `delta`, a delta record on either side (two joins, each with one side restricted).
 
@@ -138,14 +146,25 @@ def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str
     keys. A delta keeps of them only the keys its own records have (`_asym_wanted`): a
     delta record's key meets only those, and a block's size is counted over every record
     with its key, so the pairs and the size limit are those of all keys (a quiet day at a
-    million persons: 1.4 of the 10.4 million keys of the quoted numbers)."""
+    million persons: 1.4 of the 10.4 million keys of the quoted numbers).
+
+    `keep`: each side's keys of every record are the tables kept in the warehouse
+    (linkage/blocking_keys.py), read instead of computed."""
+    side_a = side_b = None
+    if keep:
+        side_a = kept_keys(db, f"{rule.name}_a", table, rule.key, (),
+                           lambda records: _keys_sql(db, table, rule.key, records=records))
+        side_b = kept_keys(db, f"{rule.name}_b", table, rule.other_key, (),
+                           lambda records: _keys_sql(db, table, rule.other_key, records=records))
     if delta is None:
-        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS {_keys_sql(db, table, rule.key)}")
-        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS {_keys_sql(db, table, rule.other_key)}")
+        if not keep:
+            side_a, side_b = "_asym_a", "_asym_b"
+            db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS {_keys_sql(db, table, rule.key)}")
+            db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS {_keys_sql(db, table, rule.other_key)}")
         return f"""
-        WITH small AS (SELECT key FROM _asym_b GROUP BY key HAVING count(*) <= {rule.max_block_size})
+        WITH small AS (SELECT key FROM {side_b} GROUP BY key HAVING count(*) <= {rule.max_block_size})
         SELECT DISTINCT least(a.record_key, b.record_key) AS key_l, greatest(a.record_key, b.record_key) AS key_r
-        FROM _asym_a a JOIN _asym_b b ON a.key = b.key AND a.record_key <> b.record_key
+        FROM {side_a} a JOIN {side_b} b ON a.key = b.key AND a.record_key <> b.record_key
         WHERE b.key IN (SELECT key FROM small)
     """
     db.run(f"CREATE OR REPLACE TEMP TABLE _asym_da AS {_keys_sql(db, table, rule.key, records=delta)}")
@@ -154,8 +173,12 @@ def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str
     # Every record's side-b keys that a delta record has on either side (the first join meets
     # them, and the sizes of the second join's blocks are counted over them); side a's only
     # where a delta record's side b has them (the second join).
-    db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS {_keys_sql(db, table, rule.other_key, keys_in='_asym_wanted')}")
-    db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS {_keys_sql(db, table, rule.key, keys_in='_asym_db')}")
+    if keep:
+        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS SELECT * FROM {side_b} WHERE key IN (SELECT key FROM _asym_wanted)")
+        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS SELECT * FROM {side_a} WHERE key IN (SELECT key FROM _asym_db)")
+    else:
+        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_b AS {_keys_sql(db, table, rule.other_key, keys_in='_asym_wanted')}")
+        db.run(f"CREATE OR REPLACE TEMP TABLE _asym_a AS {_keys_sql(db, table, rule.key, keys_in='_asym_db')}")
     return f"""
         WITH small AS (SELECT key FROM _asym_b GROUP BY key HAVING count(*) <= {rule.max_block_size})
         SELECT DISTINCT least(x, y) AS key_l, greatest(x, y) AS key_r FROM (
@@ -171,15 +194,23 @@ def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str
 ASYMMETRIC_TABLES = ("_asym_a", "_asym_b", "_asym_da", "_asym_db", "_asym_wanted")
 
 
+def _keys_table(rule: BlockingRule, keep: bool) -> str:
+    """Where `plan_blocking` left the symmetric rule's keys."""
+    return f"{KEPT_PREFIX}{rule.name}" if keep else f"_keys_{rule.name}"
+
+
 def plan_blocking(con: Connection, settings: LinkageSettings) -> dict[str, RuleCost]:
     """The cap each symmetric rule runs with and what it will cost, within the pair budget.
 
-    Leaves `_keys_<rule>` and `_sizes_<rule>` for `build_candidate_pairs`."""
+    Leaves each rule's keys (`_keys_table`) and `_sizes_<rule>` for `build_candidate_pairs`."""
     db = as_engine(con)
     records = db.rows(f"SELECT count(*) FROM {settings.table}")[0][0]
     budget = settings.pairs_per_record_budget * max(records, 1)
     symmetric = [r for r in settings.blocking_rules if r.other_key is None]
-    tables = {r.name: _materialise_keys(db, settings.table, r) for r in symmetric}
+    keep = keeps_keys(db, settings.table)
+    if keep:
+        mark_stale_records(db, settings.table)
+    tables = {r.name: _materialise_keys(db, settings.table, r, keep) for r in symmetric}
     costs = {r.name: _cost(db, r, *tables[r.name], r.max_block_size) for r in symmetric}
     for _ in range(6):
         if sum(c.pairs for c in costs.values()) <= budget:
@@ -199,22 +230,26 @@ def build_candidate_pairs(con: Connection, settings: LinkageSettings, delta: str
     in it, into `target`; the plan (caps within the budget) is that of all records."""
     db = as_engine(con)
     costs = plan_blocking(db, settings)
+    keep = keeps_keys(db, settings.table)
     db.run("CREATE OR REPLACE TEMP TABLE _rule_pairs (key_l VARCHAR, key_r VARCHAR, rule VARCHAR)")
     per_rule: dict[str, int] = {}
     for rule in settings.blocking_rules:
         if rule.other_key is None:
-            keys, sizes = f"_keys_{rule.name}", f"_sizes_{rule.name}"
+            keys, sizes = _keys_table(rule, keep), f"_sizes_{rule.name}"
             if delta is not None:
                 keys = _keys_in_delta(db, keys, delta)
             pairs = _symmetric_pairs_sql(rule, keys, sizes, costs[rule.name].max_block_size, delta)
         else:
-            pairs = _asymmetric_pairs_sql(db, settings.table, rule, delta)
+            pairs = _asymmetric_pairs_sql(db, settings.table, rule, delta, keep)
         db.run(f"INSERT INTO _rule_pairs SELECT key_l, key_r, '{rule.name}' FROM ({pairs})")
         per_rule[rule.name] = db.rows("SELECT count(*) FROM _rule_pairs WHERE rule = ?", [rule.name])[0][0]
         if rule.other_key is None:
-            db.run(f"DROP TABLE _keys_{rule.name}; DROP TABLE _sizes_{rule.name}; DROP TABLE IF EXISTS _keys_in_delta")
+            own = "" if keep else f"DROP TABLE _keys_{rule.name}; "
+            db.run(f"{own}DROP TABLE _sizes_{rule.name}; DROP TABLE IF EXISTS _keys_in_delta")
         else:
             db.run("; ".join(f"DROP TABLE IF EXISTS {t}" for t in ASYMMETRIC_TABLES))
+    if keep:
+        commit_stale_records(db, settings.table)
     # list_sort(list(...)), not list(... ORDER BY ...): the same in DuckDB, and Spark's
     # collect_list has no ORDER BY.
     db.run(

@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from linkage.blocking import build_candidate_pairs
+from linkage.blocking_keys import forget_kept_keys
 from linkage.clustering import build_clusters
 from linkage.delta import relink_with_stored_model
 from linkage.feature_scope import INPUTS_TABLE, forget_build
@@ -143,6 +144,9 @@ def _delete_records(con: duckdb.DuckDBPyConnection) -> None:
     for table in GOLDEN_TABLES:
         if table_exists(con, table):
             _run(con, f"DELETE FROM {table} WHERE golden_id IN (SELECT golden_id FROM _erase_golden)")
+    # The kept blocking keys hold e-mail addresses, phone numbers and names: dropped, made
+    # anew from the records left by the next run's blocking.
+    forget_kept_keys(con)
 
 
 def apply_erasure_requests(con: duckdb.DuckDBPyConnection, run_at: datetime, match_threshold: float) -> ErasureReport:
