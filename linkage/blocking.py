@@ -74,8 +74,7 @@ def _materialise_keys(db: Engine, table: str, rule: BlockingRule, keep: bool) ->
     kept in the warehouse (linkage/blocking_keys.py), else `_keys_<rule>` of this run."""
     sizes = f"_sizes_{rule.name}"
     if keep:
-        keys = kept_keys(db, rule.name, table, rule.key, rule.refine_by,
-                         lambda records: _keys_sql(db, table, rule.key, rule.refine_by, records=records))
+        keys = kept_keys(db, rule.name, lambda records: _keys_sql(db, table, rule.key, rule.refine_by, records=records))
     else:
         keys = f"_keys_{rule.name}"
         db.run(f"CREATE OR REPLACE TEMP TABLE {keys} AS {_keys_sql(db, table, rule.key, rule.refine_by)}")
@@ -152,10 +151,8 @@ def _asymmetric_pairs_sql(db: Engine, table: str, rule: BlockingRule, delta: str
     (linkage/blocking_keys.py), read instead of computed."""
     side_a = side_b = None
     if keep:
-        side_a = kept_keys(db, f"{rule.name}_a", table, rule.key, (),
-                           lambda records: _keys_sql(db, table, rule.key, records=records))
-        side_b = kept_keys(db, f"{rule.name}_b", table, rule.other_key, (),
-                           lambda records: _keys_sql(db, table, rule.other_key, records=records))
+        side_a = kept_keys(db, f"{rule.name}_a", lambda records: _keys_sql(db, table, rule.key, records=records))
+        side_b = kept_keys(db, f"{rule.name}_b", lambda records: _keys_sql(db, table, rule.other_key, records=records))
     if delta is None:
         if not keep:
             side_a, side_b = "_asym_a", "_asym_b"

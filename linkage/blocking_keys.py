@@ -19,6 +19,7 @@ the warehouse's tables as files and write whole tables back). An erasure drops t
 from __future__ import annotations
 
 import hashlib
+from typing import Callable
 
 from linkage.engine import Engine
 from linkage.feature_hash import FEATURE_HASH
@@ -27,10 +28,10 @@ PREFIX = "blocking_keys_"
 HASHES = "blocking_keys_hashes"
 MADE = "blocking_keys_made"
 STALE = "_keys_stale"
+# The records of `STALE` that are still there: whose keys are computed again.
+LIVE = "_keys_live"
 
 
-def _signature(table: str, expression: str, refinements: tuple[str, ...]) -> str:
-    return hashlib.sha256(repr((table, expression, refinements)).encode()).hexdigest()[:16]
 
 
 def keeps_keys(db: Engine, table: str) -> bool:
@@ -52,19 +53,19 @@ def mark_stale_records(db: Engine, table: str) -> None:
         WHERE f.feature_hash IS DISTINCT FROM h.feature_hash
         """
     )
+    db.run(f"CREATE OR REPLACE TEMP TABLE {LIVE} AS SELECT record_key FROM {STALE} WHERE live")
 
 
-def kept_keys(db: Engine, name: str, table: str, expression: str, refinements: tuple[str, ...], keys_sql) -> str:
-    """The table `blocking_keys_<name>` with every record's keys of `expression`, brought up
-    to date; `keys_sql(records)` is the SQL of the keys of the records of table `records`
-    (None: all). Needs `mark_stale_records` of this run."""
-    kept, signature = f"{PREFIX}{name}", _signature(table, expression, refinements)
+def kept_keys(db: Engine, name: str, keys_sql: Callable[[str | None], str]) -> str:
+    """The table `blocking_keys_<name>` with every record's keys, brought up to date;
+    `keys_sql(records)` is the SQL of the keys of the records of table `records` (None: all
+    records; its text is what the kept table was made by). Needs `mark_stale_records`."""
+    kept = f"{PREFIX}{name}"
+    signature = hashlib.sha256(keys_sql(None).encode()).hexdigest()[:16]
     made = db.rows(f"SELECT signature FROM {MADE} WHERE name = ?", [name])
     if db.has_table(kept) and made and made[0][0] == signature:
         db.run(f"DELETE FROM {kept} WHERE record_key IN (SELECT record_key FROM {STALE})")
-        db.run(f"CREATE OR REPLACE TEMP TABLE _keys_live AS SELECT record_key FROM {STALE} WHERE live")
-        db.run(f"INSERT INTO {kept} {keys_sql('_keys_live')}")
-        db.run("DROP TABLE _keys_live")
+        db.run(f"INSERT INTO {kept} {keys_sql(LIVE)}")
     else:
         db.run(f"CREATE OR REPLACE TABLE {kept} AS {keys_sql(None)}")
         db.run(f"DELETE FROM {MADE} WHERE name = ?", [name])
@@ -75,9 +76,9 @@ def kept_keys(db: Engine, name: str, table: str, expression: str, refinements: t
 def commit_stale_records(db: Engine, table: str) -> None:
     """After every rule's keys are up to date: the hashes they were made from."""
     db.run(f"DELETE FROM {HASHES} WHERE record_key IN (SELECT record_key FROM {STALE})")
-    db.run(f"INSERT INTO {HASHES} SELECT s.record_key, f.\"{FEATURE_HASH}\" FROM {STALE} s "
-           f"JOIN {table} f USING (record_key) WHERE s.live")
-    db.run(f"DROP TABLE {STALE}")
+    db.run(f"INSERT INTO {HASHES} SELECT l.record_key, f.\"{FEATURE_HASH}\" FROM {LIVE} l "
+           f"JOIN {table} f USING (record_key)")
+    db.run(f"DROP TABLE {STALE}; DROP TABLE {LIVE}")
 
 
 def forget_kept_keys(con) -> None:
