@@ -31,6 +31,7 @@ import numpy as np
 from linkage.engine import as_engine
 from linkage.name_variants import STORED_VARIANTS
 from linkage.settings import LinkageSettings
+from sources.differences import table_columns
 
 STORE_DDL = """
 CREATE TABLE IF NOT EXISTS linkage_model (version VARCHAR, fitted_at TIMESTAMP, reason VARCHAR, settings_hash VARCHAR,
@@ -127,13 +128,25 @@ def install_model(con: duckdb.DuckDBPyConnection, model: StoredModel) -> None:
     """Put the stored model back where scoring, explanations and the review queue read it
     (`model_parameters`, `model_prior`, `term_frequencies`): an erasure's look-ahead may
     have fitted another one into them."""
-    con.execute("CREATE OR REPLACE TABLE model_parameters AS SELECT * FROM linkage_model_parameters")
-    con.execute("CREATE OR REPLACE TABLE term_frequencies AS SELECT * FROM linkage_model_term_frequencies")
+    copy_unless_same(con, "model_parameters", "linkage_model_parameters")
+    copy_unless_same(con, "term_frequencies", "linkage_model_term_frequencies")
     con.execute(
         f"CREATE OR REPLACE TABLE model_prior AS SELECT {model.match_share_among_candidates!r}::DOUBLE AS "
         f"match_share_among_candidates, {model.match_probability_random_pair!r}::DOUBLE AS match_probability_random_pair, "
         f"{model.prior_weight!r}::DOUBLE AS prior_weight"
     )
+
+
+def copy_unless_same(con: duckdb.DuckDBPyConnection, target: str, stored: str) -> None:
+    """`target` made a copy of `stored`, unless it already holds exactly its rows (the same
+    columns, and the same count and sum of row hashes). Every delta run installs the model
+    in force, mostly the one the last run installed: rewriting its 200,000 term frequencies
+    cost 1.6 s at a million persons, reading both tables 0.03 s."""
+    if table_columns(con, target) == table_columns(con, stored):
+        digest = "SELECT count(*), sum(hash(t)) FROM {} t"
+        if con.execute(digest.format(target)).fetchall() == con.execute(digest.format(stored)).fetchall():
+            return
+    con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {stored}")
 
 
 def refit_reason(model: StoredModel | None, settings: LinkageSettings, run_at: datetime, requested: bool,
