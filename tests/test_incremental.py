@@ -541,6 +541,38 @@ def test_check_drift_finds_no_difference_after_deltas_and_finds_one_it_is_shown(
     assert report.records_in_other_clusters == 2 and "re-fit advised" in report.describe()
 
 
+def test_check_drift_compares_with_the_full_run_that_keeps_a_pair_of_unchanged_records(state):
+    # X's e-mail on a second account C with another phone; B has C's phone, X's name, an
+    # e-mail and an address of its own. X-C and C-B link; X-B (the same name, all else
+    # different) is scored below even the bar an earlier link must keep.
+    x = state.lone_shop_person()
+    state.run()
+    state.add_account("S-990801", like=x, phone="0171 5550801")
+    state.add_account("S-990802", like=x, phone="0171 5550801", email="b.zweitadresse@example.org",
+                      address={"street": "Lindenweg 7", "zip": "04109", "city": "Leipzig", "country": "DE"})
+    state.run()
+    ids = state.ids()
+    assert ids[f"shop:{x}"] == ids["shop:S-990801"] == ids["shop:S-990802"]
+    # C is taken over by someone else: X and B, both unchanged, stay one person (linkage/clustering.py).
+    state.account("S-990801").update(first_name="Kunigunde", last_name="Fremdling", email="k.fremdling@example.org",
+                                     phone="0911 5550801", birthday=None, updated_at="2026-11-20T10:30:00Z",
+                                     address={"street": "Burgstr. 1", "zip": "90403", "city": "Nürnberg", "country": "DE"})
+    assert state.run()["mode"] == "delta"
+    ids = state.ids()
+    assert ids[f"shop:{x}"] == ids["shop:S-990802"] != ids["shop:S-990801"]
+    report = check_drift(state.settings.warehouse_path, state.settings.match_threshold)
+    # A full run in place of the delta keeps the pair as well: no drift (the re-link used to
+    # forget which records were unchanged and part X and B).
+    assert report.records_in_other_clusters == 0, report.describe()
+    # Only the memory of earlier runs holds them together.
+    assert report.without_memory.records_in_other_clusters >= 2, report.describe()
+    assert "Remembering no earlier run" in report.describe()
+    # And so does a re-fit, a full run that re-estimates the model.
+    assert state.run(refit=True)["mode"] == "refit"
+    ids = state.ids()
+    assert ids[f"shop:{x}"] == ids["shop:S-990802"]
+
+
 def test_dagster_shows_full_or_delta_the_delta_and_the_persons_touched(tmp_path):
     generate(tmp_path / "demo", persons=200, seed=16, days=1)
     resource = KundenstammSettings(landing_dir=str(tmp_path / "demo" / "landing"), warehouse_path=str(tmp_path / "w.duckdb"),
