@@ -108,6 +108,9 @@ def build_staged_records(con: duckdb.DuckDBPyConnection) -> int:
             con.execute(f"CREATE OR REPLACE TABLE staged_records AS SELECT {', '.join(STAGED_COLUMNS)} FROM _staged_kept")
             con.execute(f"CREATE OR REPLACE TABLE staged_sensitive AS {_SENSITIVE_SQL}")
         con.execute("DROP TABLE _staged_kept")
-    forget_erased_phones(con, "staged_records", "phone")
+    # The kept sources' rows were checked when they were staged, against the same erased
+    # numbers (a new erasure changes every source's signature).
+    restaged = ", ".join(f"'{source}'" for source in anew) or "NULL"
+    forget_erased_phones(con, "staged_records", "phone", f"source IN ({restaged})")
     remember(con, signatures, anew, staging_generation(con))
     return con.execute("SELECT count(*) FROM staged_records").fetchall()[0][0]

@@ -329,6 +329,28 @@ def test_a_phone_named_in_an_erasure_request_is_not_stored_again(con, tmp_path):
         ("T-1", None), ("T-2", "030 7654321")]
 
 
+def test_an_erased_phone_is_found_in_the_numbers_the_features_parsed_and_in_new_ones(con):
+    from sources.erased import forget_erased_phones
+    from sources.identifiers import e164
+
+    import pandas as pd
+
+    [erased] = e164(pd.Series(["+49 30 1234567"]))
+    con.execute("CREATE TABLE erased_identifiers (kind VARCHAR, hash VARCHAR)")
+    con.execute("INSERT INTO erased_identifiers SELECT 'phone', sha256(?)", [erased])
+    # The last features build parsed two of the forms (one of them the erased number's).
+    con.execute("CREATE TABLE linkage_features (record_key VARCHAR, phone_raw VARCHAR, phone_e164 VARCHAR)")
+    con.execute("INSERT INTO linkage_features VALUES ('pos:K-1', '030/1234567', ?), ('pos:K-2', '030 7654321', ?)",
+                [erased, e164(pd.Series(["030 7654321"]))[0]])
+    con.execute("CREATE TABLE staged (source VARCHAR, record_key VARCHAR, phone VARCHAR)")
+    con.execute("""INSERT INTO staged VALUES ('pos', 'pos:K-1', '030/1234567'), ('pos', 'pos:K-2', '030 7654321'),
+                   ('hotline', 'hotline:T-1', '+49 (30) 123 45 67'), ('shop', 'shop:S-1', '030-1234567')""")
+    # The shop's rows were checked when they were staged: only the others are looked at.
+    forget_erased_phones(con, "staged", "phone", "source IN ('pos', 'hotline')")
+    assert con.execute("SELECT record_key, phone FROM staged ORDER BY 2 NULLS FIRST, 1").fetchall() == [
+        ("hotline:T-1", None), ("pos:K-1", None), ("pos:K-2", "030 7654321"), ("shop:S-1", "030-1234567")]
+
+
 def test_a_utf8_line_inside_a_cp1252_pos_file_is_read_as_what_was_typed(con, tmp_path):
     landing = tmp_path / "landing"
     rows = ("K-1;Frau;Anna;Groß;Weg 1;12345;Köln;;;;F;1,00;01.11.2026;J\n".encode("cp1252")
