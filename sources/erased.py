@@ -47,8 +47,7 @@ def forget_erased_phones(con: duckdb.DuckDBPyConnection, table: str, column: str
              if parsed_before else "SELECT NULL::VARCHAR AS phone, NULL::VARCHAR AS phone_e164 LIMIT 0")
     con.execute(f"CREATE OR REPLACE TEMP TABLE _known_phone_forms AS {known}")
     phones = con.execute(f"SELECT DISTINCT {column} AS phone FROM {table} WHERE {column} IS NOT NULL AND ({where}) "
-                         "AND {column} NOT IN (SELECT phone FROM _known_phone_forms)".replace("{column}", column)
-                         ).df()["phone"]
+                         f"AND {column} NOT IN (SELECT phone FROM _known_phone_forms)").df()["phone"]
     con.register("_phones", pd.DataFrame({"phone": phones.astype(object), "phone_e164": pd.Series(e164(phones), dtype=object)}))
     con.execute(f"""
         UPDATE {table} t SET {column} = NULL
